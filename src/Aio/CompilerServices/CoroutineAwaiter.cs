@@ -1,0 +1,79 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace Aio.CompilerServices;
+
+/// <summary>Awaits a <see cref="Coroutine"/> that runs inline in the awaiting task. Used by the compiler.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct CoroutineAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
+{
+    private readonly AioTask? _box;
+
+    internal CoroutineAwaiter(AioTask? box)
+    {
+        _box = box;
+    }
+
+    /// <summary>Whether the coroutine has finished (it has run up to its first suspension already).</summary>
+    public bool IsCompleted => _box is null || _box.IsDone;
+
+    /// <summary>Resumes the continuation when the coroutine finishes.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void OnCompleted(Action continuation) => UnsafeOnCompleted(Continuations.FlowContext(continuation));
+
+    /// <summary>Resumes the continuation when the coroutine finishes.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void UnsafeOnCompleted(Action continuation)
+    {
+        TaskCore? owner = _box!._core;
+        _box.AddWaiter(new ContinuationWaiter(continuation, owner));
+    }
+
+    void ILoopAwaiter.RegisterBox(AioTask box) => _box!.AddWaiter(box);
+
+    /// <summary>Ends the await: throws the coroutine's exception, if any.</summary>
+    public void GetResult() => _box?.ThrowIfNotSucceeded();
+}
+
+/// <summary>Awaits a <see cref="Coroutine{T}"/> that runs inline in the awaiting task. Used by the compiler.</summary>
+/// <typeparam name="T">The type of the result.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct CoroutineAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
+{
+    private readonly AioTask<T>? _box;
+
+    internal CoroutineAwaiter(AioTask<T>? box)
+    {
+        _box = box;
+    }
+
+    /// <summary>Whether the coroutine has finished (it has run up to its first suspension already).</summary>
+    public bool IsCompleted => _box is null || _box.IsDone;
+
+    /// <summary>Resumes the continuation when the coroutine finishes.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void OnCompleted(Action continuation) => UnsafeOnCompleted(Continuations.FlowContext(continuation));
+
+    /// <summary>Resumes the continuation when the coroutine finishes.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void UnsafeOnCompleted(Action continuation)
+    {
+        TaskCore? owner = _box!._core;
+        _box.AddWaiter(new ContinuationWaiter(continuation, owner));
+    }
+
+    void ILoopAwaiter.RegisterBox(AioTask box) => _box!.AddWaiter(box);
+
+    /// <summary>Ends the await: returns the result or throws the coroutine's exception.</summary>
+    /// <returns>The result.</returns>
+    public T GetResult()
+    {
+        if (_box is null)
+        {
+            return default!;
+        }
+
+        _box.ThrowIfNotSucceeded();
+        return ((IResultSource<T>)_box).GetResultAfterCheck();
+    }
+}

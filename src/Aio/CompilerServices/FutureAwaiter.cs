@@ -1,0 +1,85 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace Aio.CompilerServices;
+
+/// <summary>Awaits a <see cref="Future"/> without a value. Used by the compiler for <c>await future</c>.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct FutureAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
+{
+    private readonly Future _future;
+
+    internal FutureAwaiter(Future future)
+    {
+        _future = future;
+    }
+
+    /// <summary>Whether the future is done.</summary>
+    public bool IsCompleted => _future.IsDone;
+
+    /// <summary>Schedules the continuation for when the future is done, flowing the execution context.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void OnCompleted(Action continuation) => _future.RegisterAwait(Continuations.FlowContext(continuation));
+
+    /// <summary>Schedules the continuation for when the future is done.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void UnsafeOnCompleted(Action continuation) => _future.RegisterAwait(continuation);
+
+    void ILoopAwaiter.RegisterBox(AioTask box) => _future.RegisterAwait(box, box._core);
+
+    /// <summary>Ends the await: throws the future's exception, or a cancellation.</summary>
+    public void GetResult()
+    {
+        _future.OnAwaitResumed();
+        _future.ThrowIfNotSucceeded();
+    }
+}
+
+/// <summary>Awaits a <see cref="Future{T}"/> or <see cref="AioTask{T}"/>. Used by the compiler.</summary>
+/// <typeparam name="T">The type of the result.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct FutureAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
+{
+    private readonly Future _future;
+
+    internal FutureAwaiter(Future future)
+    {
+        _future = future;
+    }
+
+    /// <summary>Whether the future is done.</summary>
+    public bool IsCompleted => _future.IsDone;
+
+    /// <summary>Schedules the continuation for when the future is done, flowing the execution context.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void OnCompleted(Action continuation) => _future.RegisterAwait(Continuations.FlowContext(continuation));
+
+    /// <summary>Schedules the continuation for when the future is done.</summary>
+    /// <param name="continuation">The continuation.</param>
+    public void UnsafeOnCompleted(Action continuation) => _future.RegisterAwait(continuation);
+
+    void ILoopAwaiter.RegisterBox(AioTask box) => _future.RegisterAwait(box, box._core);
+
+    /// <summary>Ends the await: returns the result, or throws the future's exception or a cancellation.</summary>
+    /// <returns>The result.</returns>
+    public T GetResult()
+    {
+        _future.OnAwaitResumed();
+        _future.ThrowIfNotSucceeded();
+        return ((IResultSource<T>)_future).GetResultAfterCheck();
+    }
+}
+
+/// <summary>Helpers for continuations handed to <c>OnCompleted</c>.</summary>
+internal static class Continuations
+{
+    /// <summary>Wraps a continuation so it runs in the execution context current now (what
+    /// <see cref="INotifyCompletion.OnCompleted"/> promises, unlike the "unsafe" variant).</summary>
+    internal static Action FlowContext(Action continuation)
+    {
+        ExecutionContext? context = ExecutionContext.Capture();
+        return context is null
+            ? continuation
+            : () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation);
+    }
+}

@@ -1,0 +1,141 @@
+namespace Aio;
+
+/// <summary>
+/// One call of <see cref="EventLoop.RunInExecutor{T}(IExecutor?, Func{T})"/>: runs the function on a
+/// worker, then completes the future on the loop thread. If the future is cancelled first (the awaiting
+/// task was cancelled), work that has not started never starts, and running work is told through its
+/// token; its eventual result is discarded.
+/// </summary>
+/// <typeparam name="T">The type of the result.</typeparam>
+internal sealed class ExecutorWorkItem<T> : IFutureWaiter
+{
+    private const int Queued = 0;
+    private const int Running = 1;
+    private const int Finished = 2;
+    private const int Abandoned = 3;
+
+    private static readonly Action<object?> s_run = static w => ((ExecutorWorkItem<T>)w!).Run();
+    private static readonly Action<object?, object?> s_complete = static (w, _) => ((ExecutorWorkItem<T>)w!).CompleteOnLoop();
+
+    private readonly EventLoop _loop;
+    private readonly Future<T> _future;
+    private readonly Func<T>? _function;
+    private readonly Func<CancellationToken, T>? _tokenFunction;
+    private readonly ExecutionContext? _context;
+    private readonly bool _countedByLoop;
+    private CancellationTokenSource? _cts;
+    private int _state;
+    private T _result = default!;
+    private Exception? _error;
+
+    internal ExecutorWorkItem(EventLoop loop, Func<T>? function, Func<CancellationToken, T>? tokenFunction, ExecutionContext? context, bool countedByLoop)
+    {
+        _loop = loop;
+        _future = new Future<T>(loop);
+        _function = function;
+        _tokenFunction = tokenFunction;
+        _context = context;
+        _countedByLoop = countedByLoop;
+        if (tokenFunction is not null)
+        {
+            _cts = new CancellationTokenSource();
+        }
+    }
+
+    internal Future<T> Future => _future;
+
+    internal void Submit(IExecutor executor)
+    {
+        _future.AddWaiter(this);
+        try
+        {
+            executor.Execute(s_run, this);
+        }
+        catch (Exception ex)
+        {
+            _state = Abandoned;
+            if (_countedByLoop)
+            {
+                _loop.OnExecutorWorkDone();
+            }
+
+            _future.TrySetException(ex);
+        }
+    }
+
+    private void Run()
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Queued) != Queued)
+        {
+            // Cancelled before it started: report back only so the loop's count stays right.
+            _loop.EnqueueFromAnyThread(s_complete, this, null);
+            return;
+        }
+
+        try
+        {
+            if (_context is null)
+            {
+                _result = Invoke();
+            }
+            else
+            {
+                ExecutionContext.Run(_context, static s =>
+                {
+                    var item = (ExecutorWorkItem<T>)s!;
+                    item._result = item.Invoke();
+                }, this);
+            }
+        }
+        catch (Exception ex)
+        {
+            _error = ex;
+        }
+
+        Volatile.Write(ref _state, Finished);
+        _loop.EnqueueFromAnyThread(s_complete, this, null);
+    }
+
+    private T Invoke() => _function is not null ? _function() : _tokenFunction!(_cts!.Token);
+
+    private void CompleteOnLoop()
+    {
+        if (_countedByLoop)
+        {
+            _loop.OnExecutorWorkDone();
+        }
+
+        if (_future.IsDone || _state != Finished)
+        {
+            return;
+        }
+
+        if (_error is null)
+        {
+            _future.TrySetResult(_result);
+        }
+        else
+        {
+            _future.TrySetException(_error);
+        }
+    }
+
+    /// <summary>The future finished — normally by <see cref="CompleteOnLoop"/>, or by a cancellation.</summary>
+    public void OnCompleted(Future? future)
+    {
+        if (!_future.IsCancelled)
+        {
+            return;
+        }
+
+        Interlocked.CompareExchange(ref _state, Abandoned, Queued);
+        try
+        {
+            _cts?.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("Exception in a cancellation callback of executor work", ex));
+        }
+    }
+}

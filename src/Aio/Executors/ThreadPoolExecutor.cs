@@ -1,0 +1,130 @@
+namespace Aio;
+
+/// <summary>
+/// An executor with its own worker threads, at most <see cref="MaxWorkers"/> of them, started on
+/// demand; asyncio's <c>ThreadPoolExecutor</c>. Use it to keep blocking or CPU-bound work away from the
+/// .NET thread pool, or to bound how much of it runs at once.
+/// </summary>
+/// <remarks>Thread-safe. Dispose it (or call <see cref="Shutdown"/>) to stop its threads.</remarks>
+public sealed class ThreadPoolExecutor : IExecutor, IDisposable
+{
+    private readonly object _lock = new();
+    private readonly Queue<(Action<object?> Work, object? State)> _queue = new();
+    private readonly List<Thread> _threads = new();
+    private readonly string _namePrefix;
+    private int _idle;
+    private bool _shutdown;
+
+    /// <summary>Creates an executor.</summary>
+    /// <param name="maxWorkers">The most threads it starts; by default, as Python, min(32, processors + 4).</param>
+    /// <param name="threadNamePrefix">Names its threads <c>prefix_N</c>.</param>
+    public ThreadPoolExecutor(int? maxWorkers = null, string threadNamePrefix = "aio-executor")
+    {
+        MaxWorkers = maxWorkers ?? Math.Min(32, Environment.ProcessorCount + 4);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxWorkers, 1, nameof(maxWorkers));
+        _namePrefix = threadNamePrefix;
+    }
+
+    /// <summary>The most worker threads this executor starts.</summary>
+    public int MaxWorkers { get; }
+
+    /// <summary>How many worker threads exist now.</summary>
+    public int ThreadCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _threads.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Execute(Action<object?> work, object? state)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        lock (_lock)
+        {
+            if (_shutdown)
+            {
+                throw new InvalidOperationException("Cannot schedule new work after the executor was shut down.");
+            }
+
+            _queue.Enqueue((work, state));
+            if (_idle > 0)
+            {
+                Monitor.Pulse(_lock);
+            }
+            else if (_threads.Count < MaxWorkers)
+            {
+                var thread = new Thread(WorkerLoop)
+                {
+                    IsBackground = true,
+                    Name = $"{_namePrefix}_{_threads.Count}",
+                };
+                _threads.Add(thread);
+                thread.Start();
+            }
+        }
+    }
+
+    /// <summary>Stops accepting work; asyncio's <c>shutdown(wait, cancel_futures)</c>.</summary>
+    /// <param name="wait">Block until queued and running work has finished and the threads have exited.</param>
+    /// <param name="cancelPending">Drop work that has not started yet.</param>
+    public void Shutdown(bool wait = true, bool cancelPending = false)
+    {
+        Thread[] threads;
+        lock (_lock)
+        {
+            _shutdown = true;
+            if (cancelPending)
+            {
+                _queue.Clear();
+            }
+
+            Monitor.PulseAll(_lock);
+            threads = _threads.ToArray();
+        }
+
+        if (wait)
+        {
+            foreach (Thread thread in threads)
+            {
+                if (thread != Thread.CurrentThread)
+                {
+                    thread.Join();
+                }
+            }
+        }
+    }
+
+    /// <summary>Shuts down and waits for running work; see <see cref="Shutdown"/>.</summary>
+    public void Dispose() => Shutdown(wait: true);
+
+    private void WorkerLoop()
+    {
+        while (true)
+        {
+            (Action<object?> Work, object? State) item;
+            lock (_lock)
+            {
+                while (_queue.Count == 0)
+                {
+                    if (_shutdown)
+                    {
+                        return;
+                    }
+
+                    _idle++;
+                    Monitor.Wait(_lock);
+                    _idle--;
+                }
+
+                item = _queue.Dequeue();
+            }
+
+            item.Work(item.State);
+        }
+    }
+}

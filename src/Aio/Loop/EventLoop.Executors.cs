@@ -1,0 +1,142 @@
+namespace Aio;
+
+public sealed partial class EventLoop
+{
+    private IExecutor _defaultExecutor = DotNetThreadPoolExecutor.Instance;
+    private int _defaultExecutorOutstanding;
+    private Future<bool>? _defaultExecutorIdle;
+    private bool _defaultExecutorShutDown;
+
+    /// <summary>How many calls are running (or queued) in the default executor.</summary>
+    internal int DefaultExecutorOutstanding => _defaultExecutorOutstanding;
+
+    /// <summary>
+    /// Runs <paramref name="function"/> on <paramref name="executor"/> (the default executor when null) and
+    /// returns a future of its result, completed on the loop thread; asyncio's <c>run_in_executor</c>.
+    /// </summary>
+    /// <typeparam name="T">The type of the result.</typeparam>
+    /// <param name="executor">The executor, or null for the default one (the .NET thread pool unless
+    /// <see cref="SetDefaultExecutor"/> changed it).</param>
+    /// <param name="function">Blocking or CPU-bound work.</param>
+    /// <returns>The future of the result.</returns>
+    /// <remarks>
+    /// Loop thread only. Cancelling the future (for instance by cancelling the task awaiting it) stops the
+    /// wait at once; work that has not started yet never starts, work already running runs to its end on
+    /// its thread and its result is dropped. Use the overload taking a <see cref="CancellationToken"/> to
+    /// let running work stop early.
+    /// </remarks>
+    public Future<T> RunInExecutor<T>(IExecutor? executor, Func<T> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return Submit(executor, function, null, null);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="function"/> on <paramref name="executor"/>, passing a token that is cancelled
+    /// when the returned future is cancelled, so running work can stop cooperatively.
+    /// </summary>
+    /// <typeparam name="T">The type of the result.</typeparam>
+    /// <param name="executor">The executor, or null for the default one.</param>
+    /// <param name="function">Blocking or CPU-bound work that observes its token.</param>
+    /// <returns>The future of the result.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    public Future<T> RunInExecutor<T>(IExecutor? executor, Func<CancellationToken, T> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return Submit(executor, null, function, null);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on <paramref name="executor"/>; see
+    /// <see cref="RunInExecutor{T}(IExecutor?, Func{T})"/>.</summary>
+    /// <param name="executor">The executor, or null for the default one.</param>
+    /// <param name="action">Blocking or CPU-bound work.</param>
+    /// <returns>A future that completes when the work has finished.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    public Future RunInExecutor(IExecutor? executor, Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return Submit<object?>(executor, () =>
+        {
+            action();
+            return null;
+        }, null, null);
+    }
+
+    /// <summary>Sets the executor used when none is given; asyncio's <c>set_default_executor</c>.</summary>
+    /// <param name="executor">The executor.</param>
+    /// <remarks>Loop thread only.</remarks>
+    public void SetDefaultExecutor(IExecutor executor)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        CheckThread();
+        _defaultExecutor = executor;
+    }
+
+    /// <summary>
+    /// Waits until every call made in the default executor has finished, for at most
+    /// <paramref name="timeout"/>, then refuses new ones (a <see cref="ThreadPoolExecutor"/> is also shut
+    /// down); asyncio's <c>shutdown_default_executor</c>. <see cref="AsyncIO.Run(Coroutine, EventLoopOptions?)"/>
+    /// calls it at the end.
+    /// </summary>
+    /// <param name="timeout">How long to wait; <see cref="EventLoopOptions.ExecutorShutdownTimeout"/> when null.</param>
+    /// <returns>A coroutine; a cancellation point.</returns>
+    public async Coroutine ShutdownDefaultExecutor(TimeSpan? timeout = null)
+    {
+        CheckThread();
+        _defaultExecutorShutDown = true;
+        if (_defaultExecutorOutstanding > 0)
+        {
+            _defaultExecutorIdle ??= new Future<bool>(this);
+            TimeSpan limit = timeout ?? _options.ExecutorShutdownTimeout;
+            Future<bool> idle = _defaultExecutorIdle;
+            await AsyncIO.Wait([idle], limit.TotalSeconds);
+            if (!idle.IsDone)
+            {
+                CallExceptionHandler(new LoopExceptionContext(
+                    $"The default executor did not finish its work within {limit.TotalSeconds:0.###} seconds."));
+            }
+        }
+
+        if (_defaultExecutor is ThreadPoolExecutor threads)
+        {
+            threads.Shutdown(wait: false);
+        }
+    }
+
+    internal void OnExecutorWorkDone()
+    {
+        if (--_defaultExecutorOutstanding == 0 && _defaultExecutorIdle is { IsDone: false } idle)
+        {
+            idle.TrySetResult(true);
+        }
+    }
+
+    internal Future<T> Submit<T>(IExecutor? executor, Func<T>? function, Func<CancellationToken, T>? tokenFunction, ExecutionContext? context)
+    {
+        CheckThread();
+        CheckClosed();
+        bool useDefault = executor is null;
+        if (useDefault && _defaultExecutorShutDown)
+        {
+            throw new InvalidOperationException("The default executor has been shut down.");
+        }
+
+        var item = new ExecutorWorkItem<T>(this, function, tokenFunction, context, countedByLoop: useDefault);
+        if (useDefault)
+        {
+            _defaultExecutorOutstanding++;
+        }
+
+        item.Submit(executor ?? _defaultExecutor);
+        return item.Future;
+    }
+
+    private void CloseExecutors()
+    {
+        _defaultExecutorShutDown = true;
+        if (_defaultExecutor is ThreadPoolExecutor threads)
+        {
+            threads.Shutdown(wait: false);
+        }
+    }
+}

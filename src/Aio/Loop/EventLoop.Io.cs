@@ -1,0 +1,176 @@
+using System.Net.Sockets;
+using Aio.Reactor;
+
+namespace Aio;
+
+public sealed partial class EventLoop
+{
+    private static readonly Action<object?, object?> s_runIoCallback = static (cb, _) => ((Action)cb!)();
+
+    private readonly Dictionary<int, FdWatch> _fds = new();
+    private IReadinessSink? _ioSinkInstance;
+    private int _ioCount;
+
+    private IReadinessSink ReadinessSink => _ioSinkInstance ??= new IoSink(this);
+
+    /// <summary>How many descriptors are watched.</summary>
+    internal int WatchedDescriptorCount => _fds.Count;
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> on the loop whenever <paramref name="fd"/> is readable, until
+    /// <see cref="RemoveReader(int)"/>; asyncio's <c>add_reader</c>. Replaces an earlier reader of the
+    /// same descriptor. Level-triggered: the callback runs on every iteration while data is waiting.
+    /// </summary>
+    /// <param name="fd">A non-blocking file descriptor.</param>
+    /// <param name="callback">The callback.</param>
+    /// <remarks>Loop thread only.</remarks>
+    public void AddReader(int fd, Action callback) => Watch(fd, callback, IoInterest.Read);
+
+    /// <summary>Stops watching <paramref name="fd"/> for reading; asyncio's <c>remove_reader</c>.</summary>
+    /// <param name="fd">The descriptor.</param>
+    /// <returns>Whether a reader was registered.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    public bool RemoveReader(int fd) => Unwatch(fd, IoInterest.Read);
+
+    /// <summary>Calls <paramref name="callback"/> on the loop whenever <paramref name="fd"/> is writable;
+    /// asyncio's <c>add_writer</c>.</summary>
+    /// <param name="fd">A non-blocking file descriptor.</param>
+    /// <param name="callback">The callback.</param>
+    /// <remarks>Loop thread only.</remarks>
+    public void AddWriter(int fd, Action callback) => Watch(fd, callback, IoInterest.Write);
+
+    /// <summary>Stops watching <paramref name="fd"/> for writing; asyncio's <c>remove_writer</c>.</summary>
+    /// <param name="fd">The descriptor.</param>
+    /// <returns>Whether a writer was registered.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    public bool RemoveWriter(int fd) => Unwatch(fd, IoInterest.Write);
+
+    /// <summary>Calls <paramref name="callback"/> whenever <paramref name="socket"/> is readable.</summary>
+    /// <param name="socket">A socket; it is made non-blocking.</param>
+    /// <param name="callback">The callback.</param>
+    /// <remarks>Loop thread only.</remarks>
+    public void AddReader(Socket socket, Action callback) => AddReader(DescriptorOf(socket), callback);
+
+    /// <summary>Stops watching <paramref name="socket"/> for reading.</summary>
+    /// <param name="socket">The socket.</param>
+    /// <returns>Whether a reader was registered.</returns>
+    public bool RemoveReader(Socket socket) => RemoveReader(DescriptorOf(socket));
+
+    /// <summary>Calls <paramref name="callback"/> whenever <paramref name="socket"/> is writable.</summary>
+    /// <param name="socket">A socket; it is made non-blocking.</param>
+    /// <param name="callback">The callback.</param>
+    /// <remarks>Loop thread only.</remarks>
+    public void AddWriter(Socket socket, Action callback) => AddWriter(DescriptorOf(socket), callback);
+
+    /// <summary>Stops watching <paramref name="socket"/> for writing.</summary>
+    /// <param name="socket">The socket.</param>
+    /// <returns>Whether a writer was registered.</returns>
+    public bool RemoveWriter(Socket socket) => RemoveWriter(DescriptorOf(socket));
+
+    private static int DescriptorOf(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        socket.Blocking = false;
+        return (int)socket.Handle;
+    }
+
+    private void Watch(int fd, Action callback, IoInterest which)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        ArgumentOutOfRangeException.ThrowIfNegative(fd);
+        CheckThread();
+        CheckClosed();
+        if (!_fds.TryGetValue(fd, out FdWatch? watch))
+        {
+            watch = new FdWatch();
+            _fds.Add(fd, watch);
+        }
+
+        IoInterest previous = watch.Interest;
+        if (which == IoInterest.Read)
+        {
+            watch.Reader = callback;
+        }
+        else
+        {
+            watch.Writer = callback;
+        }
+
+        watch.Interest |= which;
+        if (watch.Interest != previous)
+        {
+            _reactor.Update(fd, previous, watch.Interest, (ulong)fd);
+            _ioCount = _fds.Count;
+        }
+    }
+
+    private bool Unwatch(int fd, IoInterest which)
+    {
+        CheckThread();
+        if (_closed || !_fds.TryGetValue(fd, out FdWatch? watch) || (watch.Interest & which) == 0)
+        {
+            return false;
+        }
+
+        IoInterest previous = watch.Interest;
+        watch.Interest &= ~which;
+        if (which == IoInterest.Read)
+        {
+            watch.Reader = null;
+        }
+        else
+        {
+            watch.Writer = null;
+        }
+
+        if (watch.Interest == IoInterest.None)
+        {
+            _fds.Remove(fd);
+        }
+
+        _reactor.Update(fd, previous, watch.Interest, (ulong)fd);
+        _ioCount = _fds.Count;
+        return true;
+    }
+
+    private void CloseIo()
+    {
+        foreach (KeyValuePair<int, FdWatch> pair in _fds)
+        {
+            _reactor.Update(pair.Key, pair.Value.Interest, IoInterest.None, (ulong)pair.Key);
+        }
+
+        _fds.Clear();
+        _ioCount = 0;
+    }
+
+    /// <summary>The callbacks watching one descriptor.</summary>
+    private sealed class FdWatch
+    {
+        public Action? Reader;
+        public Action? Writer;
+        public IoInterest Interest;
+    }
+
+    /// <summary>Turns readiness into ready-queue entries, as asyncio's <c>_process_events</c> does.</summary>
+    private sealed class IoSink(EventLoop loop) : IReadinessSink
+    {
+        public void OnReady(ulong token, IoInterest ready)
+        {
+            if (!loop._fds.TryGetValue((int)token, out FdWatch? watch))
+            {
+                return;
+            }
+
+            if ((ready & IoInterest.Read) != 0 && watch.Reader is { } reader)
+            {
+                loop.Ready.Enqueue(s_runIoCallback, reader, null);
+            }
+
+            if ((ready & IoInterest.Write) != 0 && watch.Writer is { } writer)
+            {
+                loop.Ready.Enqueue(s_runIoCallback, writer, null);
+            }
+        }
+    }
+}

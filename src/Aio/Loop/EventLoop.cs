@@ -1,0 +1,329 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Aio.Reactor;
+using Microsoft.Extensions.Logging;
+
+namespace Aio;
+
+/// <summary>
+/// The event loop: one thread runs callbacks, coroutine steps, timers and I/O readiness, one at a time;
+/// asyncio's <c>AbstractEventLoop</c>. Most code never touches it directly — <see cref="AsyncIO.Run{T}(Coroutine{T}, EventLoopOptions?)"/>
+/// creates one, runs your main coroutine on it and closes it.
+/// </summary>
+/// <remarks>
+/// <para>One loop per thread. While a loop runs, it is <see cref="Current"/> on its thread and the
+/// thread's <see cref="SynchronizationContext"/> sends every <c>await</c> back to it.</para>
+/// <para>Thread safety: only <see cref="CallSoonThreadsafe(Action)"/> (and its overload) may be called from
+/// other threads while the loop runs; every other member throws <see cref="InvalidOperationException"/>
+/// when called from a foreign thread of a running loop.</para>
+/// </remarks>
+public sealed partial class EventLoop : IDisposable
+{
+    [ThreadStatic]
+    private static EventLoop? t_current;
+
+    /// <summary>Callbacks ready to run, in order.</summary>
+    internal readonly ReadyQueue Ready = new();
+
+    /// <summary>Scheduled timers.</summary>
+    internal readonly TimerQueue Timers = new();
+
+    /// <summary>The clock everything time-related reads.</summary>
+    internal readonly LoopClock Clock;
+
+    /// <summary>The synchronization context installed while the loop runs callbacks that belong to no task.</summary>
+    internal readonly LoopSynchronizationContext SyncContext;
+
+    /// <summary>The task whose step is running; null between steps and in plain callbacks.</summary>
+    internal TaskCore? CurrentTaskCore;
+
+    private readonly ThreadsafeQueue _threadsafe = new();
+    private readonly IReactor _reactor;
+    private readonly EventLoopOptions _options;
+    private readonly ILogger? _logger;
+    private bool _running;
+    private bool _stopping;
+    private bool _closed;
+    private int _wakePending;
+
+    /// <summary>The execution context of the thread that runs the loop, restored after each plain callback.</summary>
+    private ExecutionContext? _baseContext = ExecutionContext.Capture();
+
+    /// <summary>Creates a loop with default options. It runs on whichever thread calls a Run method.</summary>
+    public EventLoop()
+        : this(null)
+    {
+    }
+
+    /// <summary>Creates a loop.</summary>
+    /// <param name="options">Logging and other settings; null for the defaults.</param>
+    public EventLoop(EventLoopOptions? options)
+    {
+        _options = options ?? EventLoopOptions.Default;
+        _logger = _options.Logger;
+        Clock = _options.Clock ?? MonotonicClock.Instance;
+        _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor();
+        SyncContext = new LoopSynchronizationContext(this);
+    }
+
+    /// <summary>The loop running on the calling thread, or null; asyncio's <c>_get_running_loop()</c>.</summary>
+    public static EventLoop? Current => t_current;
+
+    internal static EventLoop? CurrentOrNull => t_current;
+
+    /// <summary>The loop running on the calling thread.</summary>
+    /// <exception cref="InvalidOperationException">No loop is running on this thread.</exception>
+    internal static EventLoop RequireCurrent() => t_current ?? ThrowNoRunningLoop();
+
+    /// <summary>Whether the loop is running; asyncio's <c>is_running()</c>.</summary>
+    public bool IsRunning => _running;
+
+    /// <summary>Whether the loop was closed; asyncio's <c>is_closed()</c>.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>The options the loop was created with.</summary>
+    public EventLoopOptions Options => _options;
+
+    /// <summary>Whether the caller is the thread running this loop (a thread-static read, cheaper than
+    /// comparing managed thread ids).</summary>
+    internal bool IsRunningOnCurrentThread => ReferenceEquals(t_current, this);
+
+    /// <summary>The loop's monotonic clock, in seconds; asyncio's <c>loop.time()</c>. Deadlines given to
+    /// <see cref="CallAt(double, Action)"/> are on this scale.</summary>
+    /// <returns>The current loop time.</returns>
+    public double Time() => Clock.Now / 1e9;
+
+    // ---- running --------------------------------------------------------------------------------
+
+    /// <summary>Runs the loop until <see cref="Stop"/> is called; asyncio's <c>run_forever()</c>.</summary>
+    /// <exception cref="InvalidOperationException">The loop is closed or already running, or another loop
+    /// runs on this thread.</exception>
+    public void RunForever()
+    {
+        CheckClosed();
+        if (_running)
+        {
+            throw new InvalidOperationException("This event loop is already running.");
+        }
+
+        if (t_current is not null)
+        {
+            throw new InvalidOperationException("Cannot run the event loop while another loop is running on this thread.");
+        }
+
+        SynchronizationContext? previousContext = SynchronizationContext.Current;
+        _baseContext = ExecutionContext.Capture();
+        t_current = this;
+        _running = true;
+        SynchronizationContext.SetSynchronizationContext(SyncContext);
+        try
+        {
+            while (true)
+            {
+                RunOnce();
+                if (_stopping)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            _stopping = false;
+            _running = false;
+            t_current = null;
+            CurrentTaskCore = null;
+            SynchronizationContext.SetSynchronizationContext(previousContext);
+        }
+    }
+
+    /// <summary>
+    /// Stops the loop: the current iteration finishes (the callbacks already due run), then
+    /// <see cref="RunForever"/> returns; asyncio's <c>stop()</c>. Called before the loop runs, the next run
+    /// does one iteration and returns. From another thread, use <c>CallSoonThreadsafe(loop.Stop)</c>.
+    /// </summary>
+    public void Stop()
+    {
+        CheckThread();
+        _stopping = true;
+    }
+
+    /// <summary>
+    /// Closes the loop: drops pending callbacks and timers, stops watching descriptors and signals, shuts
+    /// the default executor down without waiting, and releases the reactor; asyncio's <c>close()</c>.
+    /// Idempotent.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The loop is running.</exception>
+    public void Close()
+    {
+        if (_running)
+        {
+            throw new InvalidOperationException("Cannot close a running event loop.");
+        }
+
+        if (_closed)
+        {
+            return;
+        }
+
+        FlushUnobservedFaults();
+        _closed = true;
+        Ready.Clear();
+        Timers.Clear();
+        _threadsafe.Clear();
+        CloseSignals();
+        CloseIo();
+        CloseExecutors();
+        _reactor.Dispose();
+    }
+
+    /// <summary>Closes the loop; see <see cref="Close"/>.</summary>
+    public void Dispose() => Close();
+
+    /// <summary>One loop iteration, asyncio's <c>_run_once</c>: poll for I/O (waiting no longer than the
+    /// next timer), take what other threads posted, move due timers to the ready queue, then run exactly
+    /// the callbacks that are ready now. Callbacks they schedule wait for the next iteration.</summary>
+    private void RunOnce()
+    {
+        long timeout;
+        if (Ready.Count > 0 || _stopping)
+        {
+            timeout = 0;
+        }
+        else if (Timers.Count > 0)
+        {
+            timeout = Math.Max(0, Timers.PeekWhen - Clock.Now);
+        }
+        else
+        {
+            timeout = -1;
+        }
+
+        if (timeout != 0)
+        {
+            // About to block: the right moment to give back what a burst grew (the ready queue is empty).
+            TrimBuffers();
+        }
+
+        // With nothing registered and nothing to wait for, the system call would only tell us about
+        // wake-ups, and the thread-safe queue is drained below anyway.
+        if (timeout != 0 || _ioCount > 0)
+        {
+            _reactor.Poll(timeout, ReadinessSink);
+        }
+
+        // Reset before draining: a producer that enqueues after the drain sees 0 and wakes us again.
+        Volatile.Write(ref _wakePending, 0);
+        _threadsafe.DrainInto(Ready);
+        DrainFaultReports();
+
+        if (Timers.Count > 0)
+        {
+            long now = Clock.Now;
+            while (Timers.Count > 0 && Timers.PeekWhen <= now)
+            {
+                Timers.Pop().OnTimer(this);
+            }
+        }
+
+        int n = Ready.Count;
+        while (n-- > 0)
+        {
+            ReadyItem item = Ready.Dequeue();
+            try
+            {
+                item.Callback(item.State, item.Arg);
+            }
+            catch (Exception ex)
+            {
+                ReportCallbackException(ex, item.Callback, item.State);
+            }
+        }
+    }
+
+    // ---- threads --------------------------------------------------------------------------------
+
+    /// <summary>Throws unless called on the loop's thread while it runs, or on any thread while it does not.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CheckThread()
+    {
+        if (_running && !ReferenceEquals(t_current, this))
+        {
+            ThrowWrongThread();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CheckClosed()
+    {
+        if (_closed)
+        {
+            ThrowClosed();
+        }
+    }
+
+    /// <summary>Queues work from any thread: directly on the loop thread, through the thread-safe queue
+    /// (and a wake-up) from elsewhere. Silently dropped once the loop is closed.</summary>
+    internal void EnqueueFromAnyThread(Action<object?, object?> callback, object? state, object? arg)
+    {
+        if (IsRunningOnCurrentThread)
+        {
+            Ready.Enqueue(callback, state, arg);
+            return;
+        }
+
+        if (_closed)
+        {
+            return;
+        }
+
+        _threadsafe.Enqueue(new ReadyItem(callback, state, arg));
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            _reactor.Wake();
+        }
+    }
+
+    /// <summary>Runs <paramref name="callback"/> on the loop and blocks the calling thread until it ran.</summary>
+    internal void SendFromOtherThread(SendOrPostCallback callback, object? state)
+    {
+        using var done = new ManualResetEventSlim();
+        Exception? failure = null;
+        EnqueueFromAnyThread(
+            static (s, _) =>
+            {
+                var (cb, st, signal, report) = ((SendOrPostCallback, object?, ManualResetEventSlim, Action<Exception>))s!;
+                try
+                {
+                    cb(st);
+                }
+                catch (Exception ex)
+                {
+                    report(ex);
+                }
+                finally
+                {
+                    signal.Set();
+                }
+            },
+            (callback, state, done, (Action<Exception>)(ex => failure = ex)),
+            null);
+        done.Wait();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    [DoesNotReturn]
+    private static EventLoop ThrowNoRunningLoop() =>
+        throw new InvalidOperationException("No event loop is running on this thread. Start one with AsyncIO.Run(...).");
+
+    [DoesNotReturn]
+    private static void ThrowWrongThread() =>
+        throw new InvalidOperationException(
+            "This event loop runs on another thread. Only CallSoonThreadsafe may be called from other threads.");
+
+    [DoesNotReturn]
+    private static void ThrowClosed() => throw new InvalidOperationException("The event loop is closed.");
+}

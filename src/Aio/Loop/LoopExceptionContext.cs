@@ -1,0 +1,76 @@
+using System.Text;
+
+namespace Aio;
+
+/// <summary>
+/// What the loop's exception handler receives: asyncio's <c>context</c> dictionary, with typed members.
+/// </summary>
+public sealed class LoopExceptionContext
+{
+    /// <summary>Creates a context.</summary>
+    /// <param name="message">What happened, for a human.</param>
+    /// <param name="exception">The exception, if one was caught.</param>
+    public LoopExceptionContext(string message, Exception? exception = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        Message = message;
+        Exception = exception;
+    }
+
+    /// <summary>What happened, for a human ("Task exception was never retrieved", "Exception in callback …").</summary>
+    public string Message { get; }
+
+    /// <summary>The exception, if any.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>The future (or task) concerned, if any.</summary>
+    public Future? Future { get; init; }
+
+    /// <summary>The task concerned, if any (a task group's failed child, say).</summary>
+    public AioTask? Task { get; init; }
+
+    /// <summary>A description of the callback that failed, if the error came from one.</summary>
+    public string? Callback { get; init; }
+
+    /// <summary>For "Unhandled error in exception handler": the context the failing handler received.</summary>
+    public LoopExceptionContext? HandlerContext { get; init; }
+
+    /// <summary>The message followed by every detail, as the default handler prints it.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+    {
+        var text = new StringBuilder(Message);
+        if (Task is not null)
+        {
+            text.Append("\n  task: ").Append(Task);
+        }
+
+        if (Future is not null && !ReferenceEquals(Future, Task))
+        {
+            text.Append(Future is AioTask ? "\n  task: " : "\n  future: ").Append(Future);
+        }
+
+        if (Callback is not null)
+        {
+            text.Append("\n  callback: ").Append(Callback);
+        }
+
+        if (HandlerContext is not null)
+        {
+            text.Append("\n  while handling: ").Append(HandlerContext.Message);
+        }
+
+        if (Exception is not null)
+        {
+            text.Append('\n').Append(Exception);
+        }
+
+        return text.ToString();
+    }
+}
+
+/// <summary>A loop's exception handler: receives every exception nothing else caught; asyncio's
+/// <c>set_exception_handler</c> callable.</summary>
+/// <param name="loop">The loop.</param>
+/// <param name="context">What happened.</param>
+public delegate void LoopExceptionHandler(EventLoop loop, LoopExceptionContext context);

@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+
+namespace Aio;
+
+/// <summary>The loop's FIFO of callbacks to run: a growable power-of-two ring buffer.</summary>
+/// <remarks>Loop thread only. Dequeued slots are cleared at once so the queue never keeps garbage alive.</remarks>
+internal sealed class ReadyQueue
+{
+    private ReadyItem[] _items = new ReadyItem[256];
+    private int _head;
+    private int _tail;
+    private int _count;
+
+    /// <summary>How many callbacks are waiting.</summary>
+    public int Count => _count;
+
+    /// <summary>Appends a callback.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Enqueue(Action<object?, object?> callback, object? state, object? arg)
+    {
+        ReadyItem[] items = _items;
+        if (_count == items.Length)
+        {
+            Grow();
+            items = _items;
+        }
+
+        items[_tail] = new ReadyItem(callback, state, arg);
+        _tail = (_tail + 1) & (items.Length - 1);
+        _count++;
+    }
+
+    /// <summary>Appends a callback.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Enqueue(in ReadyItem item) => Enqueue(item.Callback, item.State, item.Arg);
+
+    /// <summary>Removes the oldest callback. The caller has checked <see cref="Count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadyItem Dequeue()
+    {
+        ReadyItem[] items = _items;
+        ref ReadyItem slot = ref items[_head];
+        ReadyItem item = slot;
+        slot = default;
+        _head = (_head + 1) & (items.Length - 1);
+        _count--;
+        return item;
+    }
+
+    /// <summary>Gives back what a burst grew, once the queue is mostly empty again.</summary>
+    public void TrimExcess()
+    {
+        if (_items.Length > 1024 && _count < _items.Length / 8)
+        {
+            Resize(Math.Max(256, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, _count * 2))));
+        }
+    }
+
+    /// <summary>Drops every waiting callback (used when the loop closes).</summary>
+    public void Clear()
+    {
+        Array.Clear(_items);
+        _head = _tail = _count = 0;
+    }
+
+    private void Grow() => Resize(_items.Length * 2);
+
+    private void Resize(int capacity)
+    {
+        var items = new ReadyItem[capacity];
+        if (_count > 0)
+        {
+            int firstPart = Math.Min(_count, _items.Length - _head);
+            Array.Copy(_items, _head, items, 0, firstPart);
+            Array.Copy(_items, 0, items, firstPart, _count - firstPart);
+        }
+
+        _head = 0;
+        _tail = _count & (capacity - 1);
+        _items = items;
+    }
+}

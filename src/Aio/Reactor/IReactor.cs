@@ -1,0 +1,42 @@
+namespace Aio.Reactor;
+
+/// <summary>
+/// The seam between the event loop and the operating system's readiness API. The loop knows nothing of
+/// epoll: another backend (io_uring, kqueue, a portable one) implements this interface and nothing else
+/// changes.
+/// </summary>
+/// <remarks>
+/// Everything but <see cref="Wake"/> is called on the loop thread only. Registrations are level-triggered:
+/// a descriptor that stays readable is reported on every poll until its interest is removed, which is the
+/// contract <c>add_reader</c> / <c>add_writer</c> promise.
+/// </remarks>
+internal interface IReactor : IDisposable
+{
+    /// <summary>Starts, changes or (with <see cref="IoInterest.None"/>) ends interest in <paramref name="fd"/>.</summary>
+    /// <param name="fd">The file descriptor.</param>
+    /// <param name="previous">The interest registered so far (None when the descriptor is new).</param>
+    /// <param name="interest">The interest wanted from now on.</param>
+    /// <param name="token">An opaque value reported back with each readiness of this descriptor.</param>
+    void Update(int fd, IoInterest previous, IoInterest interest, ulong token);
+
+    /// <summary>
+    /// Waits until a registered descriptor is ready, <see cref="Wake"/> is called, or the timeout passes,
+    /// then reports each ready descriptor to <paramref name="sink"/>.
+    /// </summary>
+    /// <param name="timeoutNanoseconds">0 to return at once, negative to wait without limit.</param>
+    /// <param name="sink">Receives each readiness, on the loop thread, before this method returns.</param>
+    /// <returns>How many readiness reports were delivered (wake-ups are not counted).</returns>
+    int Poll(long timeoutNanoseconds, IReadinessSink sink);
+
+    /// <summary>Makes a blocked or the next <see cref="Poll"/> return. The one thread-safe member.</summary>
+    void Wake();
+}
+
+/// <summary>Receives readiness reports from <see cref="IReactor.Poll"/>.</summary>
+internal interface IReadinessSink
+{
+    /// <summary>Called once per ready descriptor and poll.</summary>
+    /// <param name="token">The token given at registration.</param>
+    /// <param name="ready">Which readiness occurred; errors and hang-ups report as both.</param>
+    void OnReady(ulong token, IoInterest ready);
+}

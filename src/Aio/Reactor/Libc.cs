@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+
+namespace Aio.Reactor;
+
+/// <summary>The few libc calls the reactor needs, declared once.</summary>
+/// <remarks>
+/// Every call sets errno; read it with <see cref="Marshal.GetLastPInvokeError"/> right after the call.
+/// The declarations use <c>LibraryImport</c> so marshalling code is generated at build time and no
+/// stub is created at run time.
+/// </remarks>
+internal static unsafe partial class Libc
+{
+    private const string Library = "libc";
+
+    internal const int EPOLL_CLOEXEC = 0x80000;
+    internal const int EPOLL_CTL_ADD = 1;
+    internal const int EPOLL_CTL_DEL = 2;
+    internal const int EPOLL_CTL_MOD = 3;
+
+    internal const uint EPOLLIN = 0x001;
+    internal const uint EPOLLPRI = 0x002;
+    internal const uint EPOLLOUT = 0x004;
+    internal const uint EPOLLERR = 0x008;
+    internal const uint EPOLLHUP = 0x010;
+    internal const uint EPOLLRDHUP = 0x2000;
+
+    internal const int EFD_CLOEXEC = 0x80000;
+    internal const int EFD_NONBLOCK = 0x800;
+
+    internal const int EINTR = 4;
+    internal const int EBADF = 9;
+    internal const int EAGAIN = 11;
+    internal const int EEXIST = 17;
+    internal const int ENOENT = 2;
+    internal const int ENOSYS = 38;
+    internal const int EPERM = 1;
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int epoll_create1(int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int epoll_ctl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int epoll_wait(int epfd, byte* events, int maxevents, int timeout);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int epoll_pwait2(int epfd, byte* events, int maxevents, Timespec* timeout, nint sigmask);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial nint read(int fd, void* buf, nint count);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial nint write(int fd, void* buf, nint count);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int close(int fd);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int kill(int pid, int sig);
+
+    /// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+}

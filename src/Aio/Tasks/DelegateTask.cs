@@ -1,0 +1,195 @@
+namespace Aio;
+
+/// <summary>A task whose coroutine is an ordinary <c>async Task</c> delegate. Because the delegate is only
+/// called at the task's first step, the task's cancellation, context and AsyncLocal copy are in force
+/// before its first line runs.</summary>
+internal sealed class DelegateTask : AioTask
+{
+    private static readonly Action<object?, object?> s_complete = static (t, _) => ((DelegateTask)t!).CompleteFromInner();
+
+    private Func<Task>? _function;
+    private Task? _inner;
+
+    internal DelegateTask(Func<Task> function)
+    {
+        _function = function;
+    }
+
+    internal override void MoveNextCore()
+    {
+        Func<Task>? function = _function;
+        _function = null;
+        if (function is null)
+        {
+            return;
+        }
+
+        Task inner;
+        try
+        {
+            inner = function() ?? throw new InvalidOperationException("The task's delegate returned null instead of a Task.");
+        }
+        catch (Exception ex)
+        {
+            FinishWithException(ex);
+            return;
+        }
+
+        _inner = inner;
+        if (inner.IsCompleted)
+        {
+            CompleteFromInner();
+        }
+        else
+        {
+            inner.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnInnerCompleted);
+        }
+    }
+
+    internal override void ClearStateMachine() => _function = null;
+
+    private void OnInnerCompleted()
+    {
+        EventLoop loop = _loop!;
+        if (loop.IsRunningOnCurrentThread)
+        {
+            CompleteFromInner();
+        }
+        else
+        {
+            loop.EnqueueFromAnyThread(s_complete, this, null);
+        }
+    }
+
+    private void CompleteFromInner()
+    {
+        Task inner = _inner!;
+        _inner = null;
+        if (inner.IsCompletedSuccessfully)
+        {
+            FinishWithResult();
+        }
+        else
+        {
+            FinishWithException(TaskExceptions.Unwrap(inner));
+        }
+    }
+}
+
+/// <summary>A task whose coroutine is an ordinary <c>async Task&lt;T&gt;</c> delegate.</summary>
+/// <typeparam name="T">The type of the result.</typeparam>
+internal sealed class DelegateTask<T> : AioTask<T>
+{
+    private static readonly Action<object?, object?> s_complete = static (t, _) => ((DelegateTask<T>)t!).CompleteFromInner();
+
+    private Func<Task<T>>? _function;
+    private Task<T>? _inner;
+
+    internal DelegateTask(Func<Task<T>> function)
+    {
+        _function = function;
+    }
+
+    internal override void MoveNextCore()
+    {
+        Func<Task<T>>? function = _function;
+        _function = null;
+        if (function is null)
+        {
+            return;
+        }
+
+        Task<T> inner;
+        try
+        {
+            inner = function() ?? throw new InvalidOperationException("The task's delegate returned null instead of a Task.");
+        }
+        catch (Exception ex)
+        {
+            FinishWithException(ex);
+            return;
+        }
+
+        _inner = inner;
+        if (inner.IsCompleted)
+        {
+            CompleteFromInner();
+        }
+        else
+        {
+            inner.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnInnerCompleted);
+        }
+    }
+
+    internal override void ClearStateMachine() => _function = null;
+
+    private void OnInnerCompleted()
+    {
+        EventLoop loop = _loop!;
+        if (loop.IsRunningOnCurrentThread)
+        {
+            CompleteFromInner();
+        }
+        else
+        {
+            loop.EnqueueFromAnyThread(s_complete, this, null);
+        }
+    }
+
+    private void CompleteFromInner()
+    {
+        Task<T> inner = _inner!;
+        _inner = null;
+        if (inner.IsCompletedSuccessfully)
+        {
+            FinishWithResult(inner.Result);
+        }
+        else
+        {
+            FinishWithException(TaskExceptions.Unwrap(inner));
+        }
+    }
+}
+
+/// <summary>Turns a failed or canceled .NET task into the one exception its await would throw.</summary>
+internal static class TaskExceptions
+{
+    internal static Exception Unwrap(Task task)
+    {
+        if (task.IsCanceled)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        }
+
+        AggregateException aggregate = task.Exception!;
+        return aggregate.InnerExceptions.Count == 1 ? aggregate.InnerExceptions[0] : aggregate;
+    }
+}
+
+/// <summary>The task of <c>default(Coroutine)</c>: already finished.</summary>
+internal sealed class CompletedTask : AioTask
+{
+    internal override void MoveNextCore() => FinishWithResult();
+
+    internal override void ClearStateMachine()
+    {
+    }
+}
+
+/// <summary>The task of <c>default(Coroutine&lt;T&gt;)</c>: already finished with the default value.</summary>
+/// <typeparam name="T">The type of the result.</typeparam>
+internal sealed class CompletedTask<T> : AioTask<T>
+{
+    internal override void MoveNextCore() => FinishWithResult(default!);
+
+    internal override void ClearStateMachine()
+    {
+    }
+}
