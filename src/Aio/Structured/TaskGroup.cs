@@ -94,6 +94,32 @@ public sealed class TaskGroup : IFutureWaiter
         return task;
     }
 
+    /// <summary>Starts <paramref name="coroutine"/> as a task of the group without returning it; Trio's
+    /// <c>start_soon</c>. Use it when only the group needs the task (a bare <c>CreateTask</c> call would
+    /// draw the compiler's "call is not awaited" warning).</summary>
+    /// <param name="coroutine">The coroutine.</param>
+    /// <param name="name">The task's name; <c>Task-N</c> when null.</param>
+    /// <param name="callerFile">Filled in by the compiler.</param>
+    /// <param name="callerLine">Filled in by the compiler.</param>
+    /// <exception cref="InvalidOperationException">The group has finished or is shutting down.</exception>
+    public void StartSoon(Coroutine coroutine, string? name = null, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
+    {
+        CheckCanCreate();
+        Track(_loop.CreateTask(coroutine, name, callerFile, callerLine));
+    }
+
+    /// <summary>Starts an ordinary <c>async Task</c> delegate as a task of the group without returning it.</summary>
+    /// <param name="function">The delegate; called at the task's first step.</param>
+    /// <param name="name">The task's name; <c>Task-N</c> when null.</param>
+    /// <param name="callerFile">Filled in by the compiler.</param>
+    /// <param name="callerLine">Filled in by the compiler.</param>
+    /// <exception cref="InvalidOperationException">The group has finished or is shutting down.</exception>
+    public void StartSoon(Func<Task> function, string? name = null, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
+    {
+        CheckCanCreate();
+        Track(_loop.CreateTask(function, name, callerFile, callerLine));
+    }
+
     /// <summary>
     /// Cancels every task of the group and the block itself; the group then ends quietly, without a
     /// cancellation escaping it. Idempotent, and callable after the group has ended.
