@@ -214,20 +214,10 @@ public static partial class AsyncIO
     {
         if (!future.IsDone)
         {
+            // asyncio's _cancel_and_wait: wait through a separate waiter, so that cancelling the caller
+            // while the work winds down propagates instead of being mistaken for the work's own end.
             future.Cancel();
-            try
-            {
-                await Shield(future);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            // Wait for the cancelled work to finish, whatever it ends with.
-            while (!future.IsDone)
-            {
-                await Wait([future]);
-            }
+            await Wait([future]);
         }
 
         if (future.IsCancelled)
