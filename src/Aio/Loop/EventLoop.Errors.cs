@@ -125,10 +125,7 @@ public sealed partial class EventLoop
         }
 
         _faultReports.Enqueue(context);
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
-        {
-            _reactor.Wake();
-        }
+        RequestWakeUp();
     }
 
     internal void OnFaultArmed() => Interlocked.Increment(ref _armedFaults);

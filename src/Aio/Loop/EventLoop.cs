@@ -278,7 +278,14 @@ public sealed partial class EventLoop : IDisposable
         }
 
         _threadsafe.Enqueue(new ReadyItem(callback, state, arg));
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        RequestWakeUp();
+    }
+
+    /// <summary>Wakes the loop unless a wake-up is already pending. The plain read first keeps producers
+    /// from writing (and bouncing) the flag's cache line on every post while the loop is busy.</summary>
+    private void RequestWakeUp()
+    {
+        if (Volatile.Read(ref _wakePending) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             _reactor.Wake();
         }
