@@ -212,8 +212,9 @@ public sealed partial class EventLoop : IDisposable
             _reactor.Poll(timeout, ReadinessSink);
         }
 
-        // Reset before draining: a producer that enqueues after the drain sees 0 and wakes us again.
-        Volatile.Write(ref _wakePending, 0);
+        // Reset before draining, with a full fence: a producer that enqueues after the drain sees 0 and
+        // wakes us again (see RequestWakeUp for the other half).
+        Interlocked.Exchange(ref _wakePending, 0);
         _threadsafe.DrainInto(Ready);
         DrainFaultReports();
 
@@ -283,8 +284,14 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>Wakes the loop unless a wake-up is already pending. The plain read first keeps producers
     /// from writing (and bouncing) the flag's cache line on every post while the loop is busy.</summary>
+    /// <remarks>
+    /// The fence pairs with the loop's "reset flag, then drain": without it the producer's read of the flag
+    /// could be satisfied before its enqueue is visible (a store-load reordering even x86 allows), the loop
+    /// could drain too early, and both would miss each other — a lost wake-up.
+    /// </remarks>
     private void RequestWakeUp()
     {
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _wakePending) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             _reactor.Wake();
