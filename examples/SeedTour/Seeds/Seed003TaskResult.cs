@@ -25,9 +25,7 @@ namespace SeedTour.Seeds;
 
 internal static class Seed003TaskResult
 {
-    // Typed although it never returns: only AioTask<T> has Result, while Python's result() also
-    // works on a task whose coroutine returns None.
-    private static async Coroutine<object?> TaskThatFails()
+    private static async Coroutine TaskThatFails()
     {
         await AsyncIO.Sleep(0.5);
         throw new ArgumentException("Task failed!");
@@ -35,7 +33,7 @@ internal static class Seed003TaskResult
 
     private static async Coroutine Main()
     {
-        AioTask<object?> task = AsyncIO.CreateTask(TaskThatFails());
+        AioTask task = AsyncIO.CreateTask(TaskThatFails());
         await AsyncIO.Sleep(1);
         try
         {

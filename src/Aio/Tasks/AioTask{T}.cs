@@ -16,7 +16,7 @@ public abstract class AioTask<T> : AioTask, IResultSource<T>
     /// task failed with, and marks it as retrieved.</summary>
     /// <exception cref="CancelledException">The task was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The task is not done.</exception>
-    public T Result
+    public new T Result
     {
         get
         {
@@ -26,6 +26,8 @@ public abstract class AioTask<T> : AioTask, IResultSource<T>
     }
 
     T IResultSource<T>.GetResultAfterCheck() => _result;
+
+    private protected override object? BoxedResult => _result;
 
     /// <summary>Lets <c>await</c> wait for the result.</summary>
     /// <returns>The awaiter.</returns>

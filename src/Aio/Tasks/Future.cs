@@ -100,6 +100,26 @@ public abstract class Future : ICancellableWait
         }
     }
 
+    /// <summary>
+    /// The result; asyncio's <c>result()</c>. For a future or task without a value it is null once it
+    /// succeeded — Python's <c>None</c>; <see cref="Future{T}.Result"/> and <see cref="AioTask{T}.Result"/>
+    /// give the typed value. Reading it marks an exception as retrieved.
+    /// </summary>
+    /// <exception cref="CancelledException">The future was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">The future is not done.</exception>
+    /// <remarks>Rethrows the exception the future failed with.</remarks>
+    public object? Result
+    {
+        get
+        {
+            ThrowIfNotSucceeded();
+            return BoxedResult;
+        }
+    }
+
+    /// <summary>The value as an object, for <see cref="Result"/>; null for futures without a value.</summary>
+    private protected virtual object? BoxedResult => null;
+
     /// <summary>The exception awaiting a cancelled future throws.</summary>
     internal CancelledException CancellationError => (CancelledException)_slot!;
 

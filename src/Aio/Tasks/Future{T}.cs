@@ -22,7 +22,7 @@ public class Future<T> : Future, IResultSource<T>
     /// <exception cref="CancelledException">The future was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The future is not done.</exception>
     /// <remarks>Rethrows the exception the future failed with.</remarks>
-    public T Result
+    public new T Result
     {
         get
         {
@@ -32,6 +32,8 @@ public class Future<T> : Future, IResultSource<T>
     }
 
     T IResultSource<T>.GetResultAfterCheck() => _result;
+
+    private protected override object? BoxedResult => _result;
 
     /// <summary>Completes the future with a value and schedules its callbacks; asyncio's <c>set_result</c>.</summary>
     /// <param name="value">The result.</param>
