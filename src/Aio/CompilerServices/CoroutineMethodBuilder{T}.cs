@@ -48,16 +48,15 @@ public struct CoroutineMethodBuilder<T>
     /// <typeparam name="TStateMachine">The state machine type.</typeparam>
     /// <param name="awaiter">The awaiter.</param>
     /// <param name="stateMachine">The state machine.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public readonly void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : INotifyCompletion
         where TStateMachine : IAsyncStateMachine
     {
         AioTask box = _box!;
         box._ec = ExecutionContext.Capture();
-        if (awaiter is ILoopAwaiter)
+        if (AwaiterRegistrar<TAwaiter>.Instance is { } registrar)
         {
-            ((ILoopAwaiter)awaiter).RegisterBox(box);
+            registrar.Register(ref awaiter, box);
         }
         else
         {
@@ -70,16 +69,15 @@ public struct CoroutineMethodBuilder<T>
     /// <typeparam name="TStateMachine">The state machine type.</typeparam>
     /// <param name="awaiter">The awaiter.</param>
     /// <param name="stateMachine">The state machine.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public readonly void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : ICriticalNotifyCompletion
         where TStateMachine : IAsyncStateMachine
     {
         AioTask box = _box!;
         box._ec = ExecutionContext.Capture();
-        if (awaiter is ILoopAwaiter)
+        if (AwaiterRegistrar<TAwaiter>.Instance is { } registrar)
         {
-            ((ILoopAwaiter)awaiter).RegisterBox(box);
+            registrar.Register(ref awaiter, box);
         }
         else
         {

@@ -5,11 +5,8 @@ namespace Aio.CompilerServices;
 /// awaits one, its builder hands over the coroutine object itself instead of a continuation delegate, so a
 /// suspension allocates nothing.
 /// </summary>
-/// <remarks>
-/// The builders test <c>awaiter is ILoopAwaiter</c> on a generic struct type; the JIT folds the test and
-/// removes the box of the interface call, which the <c>AggressiveOptimization</c> on the builder methods
-/// makes true from the first call.
-/// </remarks>
+/// <remarks>The builders reach it through <see cref="AwaiterRegistrar{TAwaiter}"/>, which never boxes the
+/// awaiter, in optimized and unoptimized builds alike.</remarks>
 internal interface ILoopAwaiter
 {
     /// <summary>Registers <paramref name="box"/> (a suspended coroutine) to resume when the awaited thing

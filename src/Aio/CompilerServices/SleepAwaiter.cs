@@ -84,7 +84,9 @@ public readonly struct SleepAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
         Start(loop, owner?.RentContinuationWaiter(continuation) ?? new ContinuationWaiter(continuation, owner), owner);
     }
 
-    void ILoopAwaiter.RegisterBox(AioTask box) => Start(box._loop!, box, box._core);
+    void ILoopAwaiter.RegisterBox(AioTask box) => RegisterBoxCore(box);
+
+    internal void RegisterBoxCore(AioTask box) => Start(box._loop!, box, box._core);
 
     private void Start(EventLoop loop, IFutureWaiter waker, TaskCore? owner)
     {
@@ -139,7 +141,7 @@ public readonly struct SleepAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
     /// <param name="continuation">The continuation.</param>
     public void UnsafeOnCompleted(Action continuation) => _inner.UnsafeOnCompleted(continuation);
 
-    void ILoopAwaiter.RegisterBox(AioTask box) => ((ILoopAwaiter)_inner).RegisterBox(box);
+    void ILoopAwaiter.RegisterBox(AioTask box) => _inner.RegisterBoxCore(box);
 
     /// <summary>Ends the sleep and returns the value.</summary>
     /// <returns>The value given to <see cref="AsyncIO.Sleep{T}(double, T)"/>.</returns>
