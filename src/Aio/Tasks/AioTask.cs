@@ -223,7 +223,7 @@ public abstract class AioTask : Future, IFutureWaiter
             if (exception is OperationCanceledException && (exception is CancelledException || core.CancelRequests > 0))
             {
                 core.ConsumeMustCancel(out _);
-                TrySetCancelledCore((exception as CancelledException)?.CancelMessage, exception);
+                TrySetCancelledCore((exception as CancelledException)?.CancelMessage ?? core.LastCancelMessage, exception);
             }
             else
             {

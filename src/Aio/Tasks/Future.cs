@@ -392,7 +392,7 @@ public abstract class Future : ICancellableWait
     /// <summary>Called by an awaiter's <c>GetResult</c>: ends the current task's wait on this future and
     /// delivers a cancellation that arrived after the future finished.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void OnAwaitResumed() => EventLoop.CurrentOrNull?.CurrentTaskCore?.EndWait(this);
+    internal void OnAwaitResumed() => EventLoop.CurrentOrNull?.CurrentTaskCore?.EndWait(this, IsCancelled);
 
     [DoesNotReturn]
     private void ThrowAwaitedFromWrongThread()

@@ -55,7 +55,7 @@ internal sealed class SleepOperation : ISleepSlot
         _owner = null;
         _cancelMessage = null;
         _loop.ReturnSleepOperation(this);
-        owner?.EndWait(this);
+        owner?.EndWait(this, cancelled);
         if (cancelled)
         {
             throw new CancelledException(message);

@@ -72,6 +72,9 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
     internal int CancelRequests => _cancelRequests;
 
+    /// <summary>The message of the latest cancellation request, if it had one.</summary>
+    internal string? LastCancelMessage => _extras?.CancelMessage;
+
     /// <summary>What the task is waiting on, for introspection.</summary>
     internal object? WaitingOn => _waitingOn;
 
@@ -129,6 +132,11 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         }
 
         _cancelRequests++;
+        if (message is not null)
+        {
+            Extras.CancelMessage = message;
+        }
+
         CancelToken();
         if (CancelWaits(message))
         {
@@ -138,9 +146,9 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         }
 
         _mustCancel = true;
-        if (message is not null || _extras is not null)
+        if (_extras is not null)
         {
-            Extras.CancelMessage = message;
+            _extras.CancelMessage = message;
         }
 
         return true;
@@ -261,25 +269,27 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
     }
 
     /// <summary>The task resumed from <paramref name="wait"/>. If a cancellation arrived after the wait
-    /// finished, it is thrown now, at the resumption — the moment asyncio's <c>__step</c> would throw it.</summary>
+    /// finished, it is thrown now, at the resumption — the moment asyncio's <c>__step</c> would throw it.
+    /// When the wait itself ended cancelled, the caller throws that cancellation (with its message) and a
+    /// pending request is simply consumed, as <c>__step</c> keeps the <c>CancelledError</c> it was given.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void EndWait(ICancellableWait wait)
+    internal void EndWait(ICancellableWait wait, bool waitWasCancelled = false)
     {
         if (ReferenceEquals(_waitingOn, wait))
         {
             _waitingOn = null;
             if (_mustCancel)
             {
-                ThrowPendingCancellation();
+                DeliverPendingCancellation(waitWasCancelled);
             }
         }
         else if (_waitingOn is List<ICancellableWait> list)
         {
-            EndOneOfMany(list, wait);
+            EndOneOfMany(list, wait, waitWasCancelled);
         }
     }
 
-    private void EndOneOfMany(List<ICancellableWait> list, ICancellableWait wait)
+    private void EndOneOfMany(List<ICancellableWait> list, ICancellableWait wait, bool waitWasCancelled)
     {
         if (!list.Remove(wait))
         {
@@ -293,8 +303,19 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
         if (_mustCancel)
         {
-            ThrowPendingCancellation();
+            DeliverPendingCancellation(waitWasCancelled);
         }
+    }
+
+    private void DeliverPendingCancellation(bool waitWasCancelled)
+    {
+        if (waitWasCancelled)
+        {
+            _mustCancel = false;
+            return;
+        }
+
+        ThrowPendingCancellation();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -350,7 +371,7 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
     public void Finish()
     {
         bool cancelled = Sleeping.Release(ref _sleep);
-        EndWait(this);
+        EndWait(this, cancelled);
         if (cancelled)
         {
             string? message = _extras?.SleepCancelMessage;

@@ -866,4 +866,49 @@ public sealed class TaskCancellationTests
     private static async Coroutine<int> WaitFor(Future<int> future) => await future;
 
     private static async Coroutine AwaitTask(AioTask task) => await task;
+
+    [Fact]
+    public void Cancel_TwiceWhileSleeping_DeliversTheFirstMessage()
+    {
+        // asyncio: the second request finds the sleep already cancelled and is remembered; at the
+        // resumption the CancelledError of the first request is the one thrown in.
+        string? seen = null;
+        Guarded.Run(async loop =>
+        {
+            AioTask task = AsyncIO.CreateTask(Sleeper());
+            await AsyncIO.Sleep(0);
+            Assert.True(task.Cancel("first"));
+            Assert.True(task.Cancel("second"));
+            Assert.Equal(2, task.Cancelling);
+            await AwaitAssert.Cancelled(task);
+        });
+        Assert.Equal("first", seen);
+
+        async Coroutine Sleeper()
+        {
+            try
+            {
+                await AsyncIO.Sleep(3600);
+            }
+            catch (CancelledException ex)
+            {
+                seen = ex.CancelMessage;
+                throw;
+            }
+        }
+    }
+
+    [Fact]
+    public void Cancel_WithMessageEndingThroughTheToken_KeepsTheMessage()
+    {
+        Guarded.Run(async loop =>
+        {
+            AioTask task = AsyncIO.CreateTask(async () => await Task.Delay(10_000, AsyncIO.CancellationToken));
+            await AsyncIO.Sleep(0.01);
+            task.Cancel("shutting down");
+            CancelledException error = await AwaitAssert.Cancelled(task);
+            Assert.True(task.IsCancelled);
+            Assert.Equal("shutting down", error.CancelMessage);
+        });
+    }
 }
