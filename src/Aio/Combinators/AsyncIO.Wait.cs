@@ -251,18 +251,29 @@ public static partial class AsyncIO
     /// <param name="futures">Futures or tasks.</param>
     /// <param name="timeout">Seconds for the whole enumeration; null for no limit.</param>
     /// <param name="cancellationToken">Not needed inside a task (cancelling the task stops the
-    /// enumeration); given by <c>WithCancellation</c>.</param>
+    /// enumeration).</param>
     /// <returns>The futures in completion order.</returns>
-    public static async IAsyncEnumerable<TFuture> AsCompleted<TFuture>(
+    public static IAsyncEnumerable<TFuture> AsCompleted<TFuture>(
         IEnumerable<TFuture> futures,
         double? timeout = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
         where TFuture : Future
     {
         ArgumentNullException.ThrowIfNull(futures);
         EventLoop loop = GetRunningLoop();
-        var source = new AsCompletedSource<TFuture>(loop, futures);
+
+        // As asyncio, the clock starts now, not at the first MoveNextAsync.
         long deadline = timeout is null ? long.MaxValue : loop.Clock.Now + Durations.ToNanoseconds(timeout.Value);
+        return AsCompletedCore(loop, new AsCompletedSource<TFuture>(loop, futures), deadline, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<TFuture> AsCompletedCore<TFuture>(
+        EventLoop loop,
+        AsCompletedSource<TFuture> source,
+        long deadline,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TFuture : Future
+    {
         try
         {
             while (source.Remaining > 0)

@@ -133,7 +133,9 @@ internal sealed class GatheringFuture<TResult> : Future<TResult>, IFutureWaiter
         {
             if (child.IsCancelled)
             {
-                TrySetCancelledCore(child.CancellationError.CancelMessage, child.CancellationError);
+                // As asyncio: the gather fails *with* a CancelledError (set_exception), it is not itself
+                // cancelled; awaiting it throws the cancellation either way.
+                TrySetFailedCore(new CancelledException(child.CancellationError.CancelMessage, child.CancellationError), trackUnobserved: true);
                 return;
             }
 
@@ -148,7 +150,7 @@ internal sealed class GatheringFuture<TResult> : Future<TResult>, IFutureWaiter
         {
             if (_cancelRequested)
             {
-                TrySetCancelledCore(null, null);
+                TrySetFailedCore(new CancelledException(), trackUnobserved: true);
                 return;
             }
 

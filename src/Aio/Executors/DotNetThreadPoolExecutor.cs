@@ -10,6 +10,16 @@ internal sealed class DotNetThreadPoolExecutor : IExecutor
     {
     }
 
-    public void Execute(Action<object?> work, object? state) =>
-        ThreadPool.UnsafeQueueUserWorkItem(work, state, preferLocal: false);
+    public void Execute(IExecutorWork work)
+    {
+        // Our own work items are thread-pool items already: queueing them allocates nothing.
+        if (work is IThreadPoolWorkItem item)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.Run(), work, preferLocal: false);
+        }
+    }
 }

@@ -4,17 +4,17 @@ namespace Aio;
 /// One call of <see cref="EventLoop.RunInExecutor{T}(IExecutor?, Func{T})"/>: runs the function on a
 /// worker, then completes the future on the loop thread. If the future is cancelled first (the awaiting
 /// task was cancelled), work that has not started never starts, and running work is told through its
-/// token; its eventual result is discarded.
+/// token; its eventual result is discarded. Work the executor drops cancels the future.
 /// </summary>
 /// <typeparam name="T">The type of the result.</typeparam>
-internal sealed class ExecutorWorkItem<T> : IFutureWaiter
+internal sealed class ExecutorWorkItem<T> : IFutureWaiter, IExecutorWork, IThreadPoolWorkItem
 {
     private const int Queued = 0;
     private const int Running = 1;
     private const int Finished = 2;
-    private const int Abandoned = 3;
+    private const int CancelledBeforeStart = 3;
+    private const int Dropped = 4;
 
-    private static readonly Action<object?> s_run = static w => ((ExecutorWorkItem<T>)w!).Run();
     private static readonly Action<object?, object?> s_complete = static (w, _) => ((ExecutorWorkItem<T>)w!).CompleteOnLoop();
 
     private readonly EventLoop _loop;
@@ -23,7 +23,7 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter
     private readonly Func<CancellationToken, T>? _tokenFunction;
     private readonly ExecutionContext? _context;
     private readonly bool _countedByLoop;
-    private CancellationTokenSource? _cts;
+    private readonly CancellationTokenSource? _cts;
     private int _state;
     private T _result = default!;
     private Exception? _error;
@@ -44,26 +44,17 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter
 
     internal Future<T> Future => _future;
 
+    /// <summary>Hands the work to <paramref name="executor"/>; an executor that refuses it (shut down)
+    /// throws here, before anything was queued.</summary>
     internal void Submit(IExecutor executor)
     {
+        executor.Execute(this);
         _future.AddWaiter(this);
-        try
-        {
-            executor.Execute(s_run, this);
-        }
-        catch (Exception ex)
-        {
-            _state = Abandoned;
-            if (_countedByLoop)
-            {
-                _loop.OnExecutorWorkDone();
-            }
-
-            _future.TrySetException(ex);
-        }
     }
 
-    private void Run()
+    void IThreadPoolWorkItem.Execute() => Run();
+
+    public void Run()
     {
         if (Interlocked.CompareExchange(ref _state, Running, Queued) != Queued)
         {
@@ -96,6 +87,12 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter
         _loop.EnqueueFromAnyThread(s_complete, this, null);
     }
 
+    public void Abandon()
+    {
+        Interlocked.CompareExchange(ref _state, Dropped, Queued);
+        _loop.EnqueueFromAnyThread(s_complete, this, null);
+    }
+
     private T Invoke() => _function is not null ? _function() : _tokenFunction!(_cts!.Token);
 
     private void CompleteOnLoop()
@@ -105,18 +102,22 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter
             _loop.OnExecutorWorkDone();
         }
 
-        if (_future.IsDone || _state != Finished)
+        if (_future.IsDone)
         {
             return;
         }
 
-        if (_error is null)
+        switch (Volatile.Read(ref _state))
         {
-            _future.TrySetResult(_result);
-        }
-        else
-        {
-            _future.TrySetException(_error);
+            case Finished when _error is null:
+                _future.TrySetResult(_result);
+                break;
+            case Finished:
+                _future.TrySetException(_error!);
+                break;
+            case Dropped:
+                _future.Cancel("The executor was shut down before the work started.");
+                break;
         }
     }
 
@@ -128,7 +129,7 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter
             return;
         }
 
-        Interlocked.CompareExchange(ref _state, Abandoned, Queued);
+        Interlocked.CompareExchange(ref _state, CancelledBeforeStart, Queued);
         try
         {
             _cts?.Cancel();

@@ -4,13 +4,32 @@ namespace Aio;
 /// Runs work off the loop thread; asyncio's <c>concurrent.futures.Executor</c> as
 /// <see cref="EventLoop.RunInExecutor{T}(IExecutor?, Func{T})"/> uses it.
 /// </summary>
-/// <remarks>Implementations must be thread-safe and must never run the work inline on the caller's
-/// (loop) thread.</remarks>
+/// <remarks>
+/// Implementations must be thread-safe, must never run work inline on the caller's (loop) thread, and
+/// must call exactly one of <see cref="IExecutorWork.Run"/> or <see cref="IExecutorWork.Abandon"/> for
+/// every item they accept. A minimal executor over the .NET thread pool:
+/// <code>
+/// sealed class PoolExecutor : IExecutor
+/// {
+///     public void Execute(IExecutorWork work) =&gt; ThreadPool.QueueUserWorkItem(_ =&gt; work.Run());
+/// }
+/// </code>
+/// </remarks>
 public interface IExecutor
 {
     /// <summary>Queues <paramref name="work"/> to run on another thread.</summary>
-    /// <param name="work">The work; it does not throw (the loop's wrapper catches everything).</param>
-    /// <param name="state">Its argument.</param>
-    /// <exception cref="InvalidOperationException">The executor is shut down.</exception>
-    void Execute(Action<object?> work, object? state);
+    /// <param name="work">The work.</param>
+    /// <exception cref="InvalidOperationException">The executor is shut down; nothing was queued.</exception>
+    void Execute(IExecutorWork work);
+}
+
+/// <summary>One item of work handed to an <see cref="IExecutor"/>.</summary>
+public interface IExecutorWork
+{
+    /// <summary>Runs the work on the calling (worker) thread. Never throws: the outcome goes back to the loop.</summary>
+    void Run();
+
+    /// <summary>Tells the work it will never run (the executor was shut down with pending work dropped);
+    /// the future waiting for it is cancelled. Callable from any thread.</summary>
+    void Abandon();
 }

@@ -9,9 +9,12 @@ namespace Aio;
 public sealed class ThreadPoolExecutor : IExecutor, IDisposable
 {
     private readonly object _lock = new();
-    private readonly Queue<(Action<object?> Work, object? State)> _queue = new();
+    private readonly Queue<IExecutorWork> _queue = new();
     private readonly List<Thread> _threads = new();
     private readonly string _namePrefix;
+
+    /// <summary>Workers waiting for work and not yet promised an item. Whoever pulses a worker takes it
+    /// off this count, so two quick submissions never count on the same sleeping worker.</summary>
     private int _idle;
     private bool _shutdown;
 
@@ -41,7 +44,7 @@ public sealed class ThreadPoolExecutor : IExecutor, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Execute(Action<object?> work, object? state)
+    public void Execute(IExecutorWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
         lock (_lock)
@@ -51,9 +54,10 @@ public sealed class ThreadPoolExecutor : IExecutor, IDisposable
                 throw new InvalidOperationException("Cannot schedule new work after the executor was shut down.");
             }
 
-            _queue.Enqueue((work, state));
+            _queue.Enqueue(work);
             if (_idle > 0)
             {
+                _idle--;
                 Monitor.Pulse(_lock);
             }
             else if (_threads.Count < MaxWorkers)
@@ -71,20 +75,28 @@ public sealed class ThreadPoolExecutor : IExecutor, IDisposable
 
     /// <summary>Stops accepting work; asyncio's <c>shutdown(wait, cancel_futures)</c>.</summary>
     /// <param name="wait">Block until queued and running work has finished and the threads have exited.</param>
-    /// <param name="cancelPending">Drop work that has not started yet.</param>
+    /// <param name="cancelPending">Drop work that has not started yet; the futures waiting for it are
+    /// cancelled.</param>
     public void Shutdown(bool wait = true, bool cancelPending = false)
     {
         Thread[] threads;
+        IExecutorWork[] dropped = [];
         lock (_lock)
         {
             _shutdown = true;
             if (cancelPending)
             {
+                dropped = _queue.ToArray();
                 _queue.Clear();
             }
 
             Monitor.PulseAll(_lock);
             threads = _threads.ToArray();
+        }
+
+        foreach (IExecutorWork work in dropped)
+        {
+            work.Abandon();
         }
 
         if (wait)
@@ -106,7 +118,7 @@ public sealed class ThreadPoolExecutor : IExecutor, IDisposable
     {
         while (true)
         {
-            (Action<object?> Work, object? State) item;
+            IExecutorWork work;
             lock (_lock)
             {
                 while (_queue.Count == 0)
@@ -116,15 +128,16 @@ public sealed class ThreadPoolExecutor : IExecutor, IDisposable
                         return;
                     }
 
+                    // Pulsed workers were taken off the idle count by the submitter; a worker that finds
+                    // the queue empty again (another worker was faster) counts itself idle once more.
                     _idle++;
                     Monitor.Wait(_lock);
-                    _idle--;
                 }
 
-                item = _queue.Dequeue();
+                work = _queue.Dequeue();
             }
 
-            item.Work(item.State);
+            work.Run();
         }
     }
 }

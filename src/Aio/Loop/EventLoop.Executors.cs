@@ -122,12 +122,12 @@ public sealed partial class EventLoop
         }
 
         var item = new ExecutorWorkItem<T>(this, function, tokenFunction, context, countedByLoop: useDefault);
+        item.Submit(executor ?? _defaultExecutor);
         if (useDefault)
         {
             _defaultExecutorOutstanding++;
         }
 
-        item.Submit(executor ?? _defaultExecutor);
         return item.Future;
     }
 

@@ -180,7 +180,8 @@ public sealed class TaskGroup : IFutureWaiter
     internal async Coroutine ExitAsync(Exception? exception)
     {
         _exiting = true;
-        Exception? propagateCancellation = exception as OperationCanceledException;
+        bool bodyCancelled = exception is not null && _parent!.IsOwnCancellation(exception);
+        Exception? propagateCancellation = bodyCancelled ? exception : null;
         if (exception is not null && !_aborting)
         {
             // The block failed, or the parent is being cancelled: stop the children.
@@ -228,7 +229,7 @@ public sealed class TaskGroup : IFutureWaiter
             ExceptionDispatchInfo.Throw(propagateCancellation);
         }
 
-        if (exception is not null and not OperationCanceledException)
+        if (exception is not null && !bodyCancelled)
         {
             _errors.Add(exception);
         }

@@ -220,7 +220,7 @@ public abstract class AioTask : Future, IFutureWaiter
         {
             // A cancellation we delivered, or one a .NET API raised from the task's token, cancels the
             // task; any other exception fails it.
-            if (exception is OperationCanceledException && (exception is CancelledException || core.CancelRequests > 0))
+            if (core.IsOwnCancellation(exception))
             {
                 core.ConsumeMustCancel(out _);
                 TrySetCancelledCore((exception as CancelledException)?.CancelMessage ?? core.LastCancelMessage, exception);

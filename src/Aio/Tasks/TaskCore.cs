@@ -72,6 +72,15 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
     internal int CancelRequests => _cancelRequests;
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> is this task's cancellation: one we delivered, or an
+    /// <see cref="OperationCanceledException"/> raised while cancellation is requested (a .NET API that
+    /// observed the task's token). Any other <see cref="OperationCanceledException"/> — an HttpClient
+    /// timeout, an unrelated token — is an ordinary error.
+    /// </summary>
+    internal bool IsOwnCancellation(Exception exception) =>
+        exception is CancelledException || (exception is OperationCanceledException && _cancelRequests > 0);
+
     /// <summary>The message of the latest cancellation request, if it had one.</summary>
     internal string? LastCancelMessage => _extras?.CancelMessage;
 

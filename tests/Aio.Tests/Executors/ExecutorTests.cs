@@ -485,7 +485,7 @@ public sealed class ExecutorTests
             }
 
             Assert.IsType<InvalidOperationException>(error);
-            Assert.Throws<InvalidOperationException>(() => executor.Execute(_ => { }, null));
+            Assert.Throws<InvalidOperationException>(() => executor.Execute(new NoWork()));
         });
         Assert.Equal(0, ran);
     }
@@ -543,7 +543,7 @@ public sealed class ExecutorTests
             loop.SetDefaultExecutor(executor);
             Assert.Equal(1, await AsyncIO.ToThread(() => 1));
             await loop.ShutdownDefaultExecutor();
-            Assert.Throws<InvalidOperationException>(() => executor.Execute(_ => { }, null));
+            Assert.Throws<InvalidOperationException>(() => executor.Execute(new NoWork()));
         });
     }
 
@@ -588,6 +588,18 @@ public sealed class ExecutorTests
             }
 
             current = seen;
+        }
+    }
+
+    /// <summary>A work item that does nothing, to probe whether an executor still accepts work.</summary>
+    private sealed class NoWork : IExecutorWork
+    {
+        public void Run()
+        {
+        }
+
+        public void Abandon()
+        {
         }
     }
 }
