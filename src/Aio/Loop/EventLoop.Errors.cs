@@ -48,8 +48,8 @@ public sealed partial class EventLoop
         }
         catch (Exception ex)
         {
+            // One report, carrying what the handler was given, as asyncio does.
             DefaultExceptionHandler(new LoopExceptionContext("Unhandled error in exception handler", ex) { HandlerContext = context });
-            DefaultExceptionHandler(context);
         }
     }
 

@@ -5,7 +5,7 @@ namespace Aio;
 
 public sealed partial class EventLoop
 {
-    private static readonly Action<object?, object?> s_runIoCallback = static (cb, _) => ((Action)cb!)();
+    private static readonly Action<object?, object?> s_runIoCallback = static (cb, _) => ((IoCallback)cb!).Run();
 
     private readonly Dictionary<int, FdWatch> _fds = new();
     private IReadinessSink? _ioSinkInstance;
@@ -87,13 +87,16 @@ public sealed partial class EventLoop
         }
 
         IoInterest previous = watch.Interest;
+        var registration = new IoCallback(callback);
         if (which == IoInterest.Read)
         {
-            watch.Reader = callback;
+            watch.Reader?.Cancel();
+            watch.Reader = registration;
         }
         else
         {
-            watch.Writer = callback;
+            watch.Writer?.Cancel();
+            watch.Writer = registration;
         }
 
         watch.Interest |= which;
@@ -116,10 +119,12 @@ public sealed partial class EventLoop
         watch.Interest &= ~which;
         if (which == IoInterest.Read)
         {
+            watch.Reader!.Cancel();
             watch.Reader = null;
         }
         else
         {
+            watch.Writer!.Cancel();
             watch.Writer = null;
         }
 
@@ -147,9 +152,21 @@ public sealed partial class EventLoop
     /// <summary>The callbacks watching one descriptor.</summary>
     private sealed class FdWatch
     {
-        public Action? Reader;
-        public Action? Writer;
+        public IoCallback? Reader;
+        public IoCallback? Writer;
         public IoInterest Interest;
+    }
+
+    /// <summary>One add_reader / add_writer registration, asyncio's reader <c>Handle</c>. Removing or
+    /// replacing the callback cancels the registration, so a readiness already queued in this iteration
+    /// does not run a callback that was removed — possibly on a descriptor closed meanwhile.</summary>
+    private sealed class IoCallback(Action callback)
+    {
+        private Action? _callback = callback;
+
+        public void Cancel() => _callback = null;
+
+        public void Run() => _callback?.Invoke();
     }
 
     /// <summary>Turns readiness into ready-queue entries, as asyncio's <c>_process_events</c> does.</summary>

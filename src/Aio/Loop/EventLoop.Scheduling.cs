@@ -123,23 +123,15 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(callback);
         CheckClosed();
-        CallbackNode node;
-        if (IsRunningOnCurrentThread)
+        // Never from the pool, even on the loop thread: the handle may be cancelled from any thread, so
+        // its node must never be reused.
+        var node = new CallbackNode
         {
-            node = RentNode(callback, state);
-        }
-        else
-        {
-            // Not from the pool: the pool belongs to the loop thread, and a handle that other threads may
-            // cancel must never be reused.
-            node = new CallbackNode
-            {
-                Loop = this,
-                Callback = callback,
-                State = state,
-                Context = CaptureContext(),
-            };
-        }
+            Loop = this,
+            Callback = callback,
+            State = state,
+            Context = CaptureContext(),
+        };
 
         EnqueueFromAnyThread(CallbackNode.s_run, node, null);
         return new Handle(node);

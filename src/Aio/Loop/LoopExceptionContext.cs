@@ -57,7 +57,7 @@ public sealed class LoopExceptionContext
 
         if (HandlerContext is not null)
         {
-            text.Append("\n  while handling: ").Append(HandlerContext.Message);
+            text.Append("\n  while handling: ").Append(HandlerContext.ToString().Replace("\n", "\n  ", StringComparison.Ordinal));
         }
 
         if (Exception is not null)
