@@ -14,6 +14,8 @@ public readonly struct CoroutineAwaiter : ICriticalNotifyCompletion, ILoopAwaite
         _box = box;
     }
 
+    internal AioTask? Box => _box;
+
     /// <summary>Whether the coroutine has finished (it has run up to its first suspension already).</summary>
     public bool IsCompleted => _box is null || _box.IsDone;
 
@@ -29,7 +31,9 @@ public readonly struct CoroutineAwaiter : ICriticalNotifyCompletion, ILoopAwaite
         _box.AddWaiter(new ContinuationWaiter(continuation, owner));
     }
 
-    void ILoopAwaiter.RegisterBox(AioTask box) => _box!.AddWaiter(box);
+    void ILoopAwaiter.RegisterBox(AioTask box) => RegisterBox(box);
+
+    internal void RegisterBox(AioTask box) => _box!.AddWaiter(box);
 
     /// <summary>Ends the await: throws the coroutine's exception, if any.</summary>
     public void GetResult() => _box?.ThrowIfNotSucceeded();
@@ -40,40 +44,31 @@ public readonly struct CoroutineAwaiter : ICriticalNotifyCompletion, ILoopAwaite
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct CoroutineAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
 {
-    private readonly AioTask<T>? _box;
+    private readonly CoroutineAwaiter _inner;
 
     internal CoroutineAwaiter(AioTask<T>? box)
     {
-        _box = box;
+        _inner = new CoroutineAwaiter(box);
     }
 
     /// <summary>Whether the coroutine has finished (it has run up to its first suspension already).</summary>
-    public bool IsCompleted => _box is null || _box.IsDone;
+    public bool IsCompleted => _inner.IsCompleted;
 
     /// <summary>Resumes the continuation when the coroutine finishes.</summary>
     /// <param name="continuation">The continuation.</param>
-    public void OnCompleted(Action continuation) => UnsafeOnCompleted(Continuations.FlowContext(continuation));
+    public void OnCompleted(Action continuation) => _inner.OnCompleted(continuation);
 
     /// <summary>Resumes the continuation when the coroutine finishes.</summary>
     /// <param name="continuation">The continuation.</param>
-    public void UnsafeOnCompleted(Action continuation)
-    {
-        TaskCore? owner = _box!._core;
-        _box.AddWaiter(new ContinuationWaiter(continuation, owner));
-    }
+    public void UnsafeOnCompleted(Action continuation) => _inner.UnsafeOnCompleted(continuation);
 
-    void ILoopAwaiter.RegisterBox(AioTask box) => _box!.AddWaiter(box);
+    void ILoopAwaiter.RegisterBox(AioTask box) => _inner.RegisterBox(box);
 
     /// <summary>Ends the await: returns the result or throws the coroutine's exception.</summary>
     /// <returns>The result.</returns>
     public T GetResult()
     {
-        if (_box is null)
-        {
-            return default!;
-        }
-
-        _box.ThrowIfNotSucceeded();
-        return ((IResultSource<T>)_box).GetResultAfterCheck();
+        _inner.GetResult();
+        return _inner.Box is { } box ? ((IResultSource<T>)box).GetResultAfterCheck() : default!;
     }
 }

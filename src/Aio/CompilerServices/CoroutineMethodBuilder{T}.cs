@@ -51,18 +51,7 @@ public struct CoroutineMethodBuilder<T>
     public readonly void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : INotifyCompletion
         where TStateMachine : IAsyncStateMachine
-    {
-        AioTask box = _box!;
-        box._ec = ExecutionContext.Capture();
-        if (AwaiterRegistrar<TAwaiter>.Instance is { } registrar)
-        {
-            registrar.Register(ref awaiter, box);
-        }
-        else
-        {
-            awaiter.OnCompleted(box.GetForeignContinuation());
-        }
-    }
+        => CoroutineSuspension.OnCompleted(ref awaiter, _box!);
 
     /// <summary>Suspends the coroutine on an awaiter.</summary>
     /// <typeparam name="TAwaiter">The awaiter type.</typeparam>
@@ -72,16 +61,5 @@ public struct CoroutineMethodBuilder<T>
     public readonly void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : ICriticalNotifyCompletion
         where TStateMachine : IAsyncStateMachine
-    {
-        AioTask box = _box!;
-        box._ec = ExecutionContext.Capture();
-        if (AwaiterRegistrar<TAwaiter>.Instance is { } registrar)
-        {
-            registrar.Register(ref awaiter, box);
-        }
-        else
-        {
-            awaiter.UnsafeOnCompleted(box.GetForeignContinuation());
-        }
-    }
+        => CoroutineSuspension.UnsafeOnCompleted(ref awaiter, _box!);
 }

@@ -14,6 +14,8 @@ public readonly struct FutureAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
         _future = future;
     }
 
+    internal Future Future => _future;
+
     /// <summary>Whether the future is done.</summary>
     public bool IsCompleted => _future.IsDone;
 
@@ -25,7 +27,9 @@ public readonly struct FutureAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
     /// <param name="continuation">The continuation.</param>
     public void UnsafeOnCompleted(Action continuation) => _future.RegisterAwait(continuation);
 
-    void ILoopAwaiter.RegisterBox(AioTask box) => _future.RegisterAwait(box, box._core);
+    void ILoopAwaiter.RegisterBox(AioTask box) => RegisterBox(box);
+
+    internal void RegisterBox(AioTask box) => _future.RegisterAwait(box, box._core);
 
     /// <summary>Ends the await: throws the future's exception, or a cancellation.</summary>
     public void GetResult()
@@ -40,33 +44,32 @@ public readonly struct FutureAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct FutureAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
 {
-    private readonly Future _future;
+    private readonly FutureAwaiter _inner;
 
     internal FutureAwaiter(Future future)
     {
-        _future = future;
+        _inner = new FutureAwaiter(future);
     }
 
     /// <summary>Whether the future is done.</summary>
-    public bool IsCompleted => _future.IsDone;
+    public bool IsCompleted => _inner.IsCompleted;
 
     /// <summary>Schedules the continuation for when the future is done, flowing the execution context.</summary>
     /// <param name="continuation">The continuation.</param>
-    public void OnCompleted(Action continuation) => _future.RegisterAwait(Continuations.FlowContext(continuation));
+    public void OnCompleted(Action continuation) => _inner.OnCompleted(continuation);
 
     /// <summary>Schedules the continuation for when the future is done.</summary>
     /// <param name="continuation">The continuation.</param>
-    public void UnsafeOnCompleted(Action continuation) => _future.RegisterAwait(continuation);
+    public void UnsafeOnCompleted(Action continuation) => _inner.UnsafeOnCompleted(continuation);
 
-    void ILoopAwaiter.RegisterBox(AioTask box) => _future.RegisterAwait(box, box._core);
+    void ILoopAwaiter.RegisterBox(AioTask box) => _inner.RegisterBox(box);
 
     /// <summary>Ends the await: returns the result, or throws the future's exception or a cancellation.</summary>
     /// <returns>The result.</returns>
     public T GetResult()
     {
-        _future.OnAwaitResumed();
-        _future.ThrowIfNotSucceeded();
-        return ((IResultSource<T>)_future).GetResultAfterCheck();
+        _inner.GetResult();
+        return ((IResultSource<T>)_inner.Future).GetResultAfterCheck();
     }
 }
 

@@ -71,7 +71,7 @@ public sealed partial class EventLoop
         [CallerLineNumber] int callerLine = 0)
     {
         ArgumentNullException.ThrowIfNull(function);
-        return Spawn(new DelegateTask(function), name, callerFile, callerLine);
+        return Spawn(new DelegateTask<object?>(function, DelegateResults.None), name, callerFile, callerLine);
     }
 
     /// <summary>Runs an ordinary <c>async Task&lt;T&gt;</c> delegate as a task.</summary>
@@ -89,7 +89,7 @@ public sealed partial class EventLoop
         [CallerLineNumber] int callerLine = 0)
     {
         ArgumentNullException.ThrowIfNull(function);
-        var task = new DelegateTask<T>(function);
+        var task = new DelegateTask<T>(function, DelegateResults.Of<T>);
         Spawn(task, name, callerFile, callerLine);
         return task;
     }

@@ -1,18 +1,27 @@
 namespace Aio;
 
-/// <summary>A task whose coroutine is an ordinary <c>async Task</c> delegate. Because the delegate is only
-/// called at the task's first step, the task's cancellation, context and AsyncLocal copy are in force
-/// before its first line runs.</summary>
-internal sealed class DelegateTask : AioTask
+/// <summary>
+/// A task whose coroutine is an ordinary <c>async Task</c> or <c>async Task&lt;T&gt;</c> delegate.
+/// Because the delegate is only called at the task's first step, the task's cancellation, context and
+/// AsyncLocal copy are in force before its first line runs. A delegate without a value makes a task whose
+/// result is null, as <see cref="Future.Result"/> is for any task without a value.
+/// </summary>
+/// <typeparam name="T">The type of the result.</typeparam>
+internal sealed class DelegateTask<T> : AioTask<T>
 {
-    private static readonly Action<object?, object?> s_complete = static (t, _) => ((DelegateTask)t!).CompleteFromInner();
+    private static readonly Action<object?, object?> s_complete = static (t, _) => ((DelegateTask<T>)t!).CompleteFromInner();
 
+    private readonly Func<Task, T> _resultOf;
     private Func<Task>? _function;
     private Task? _inner;
 
-    internal DelegateTask(Func<Task> function)
+    /// <summary>Creates the task.</summary>
+    /// <param name="function">The delegate; a <c>Func&lt;Task&lt;T&gt;&gt;</c> is a <c>Func&lt;Task&gt;</c> too.</param>
+    /// <param name="resultOf">Reads the value of the finished .NET task.</param>
+    internal DelegateTask(Func<Task> function, Func<Task, T> resultOf)
     {
         _function = function;
+        _resultOf = resultOf;
     }
 
     internal override void MoveNextCore()
@@ -67,7 +76,7 @@ internal sealed class DelegateTask : AioTask
         _inner = null;
         if (inner.IsCompletedSuccessfully)
         {
-            FinishWithResult();
+            FinishWithResult(_resultOf(inner));
         }
         else
         {
@@ -76,79 +85,12 @@ internal sealed class DelegateTask : AioTask
     }
 }
 
-/// <summary>A task whose coroutine is an ordinary <c>async Task&lt;T&gt;</c> delegate.</summary>
-/// <typeparam name="T">The type of the result.</typeparam>
-internal sealed class DelegateTask<T> : AioTask<T>
+/// <summary>Result readers for <see cref="DelegateTask{T}"/>.</summary>
+internal static class DelegateResults
 {
-    private static readonly Action<object?, object?> s_complete = static (t, _) => ((DelegateTask<T>)t!).CompleteFromInner();
+    internal static readonly Func<Task, object?> None = static _ => null;
 
-    private Func<Task<T>>? _function;
-    private Task<T>? _inner;
-
-    internal DelegateTask(Func<Task<T>> function)
-    {
-        _function = function;
-    }
-
-    internal override void MoveNextCore()
-    {
-        Func<Task<T>>? function = _function;
-        _function = null;
-        if (function is null)
-        {
-            return;
-        }
-
-        Task<T> inner;
-        try
-        {
-            inner = function() ?? throw new InvalidOperationException("The task's delegate returned null instead of a Task.");
-        }
-        catch (Exception ex)
-        {
-            FinishWithException(ex);
-            return;
-        }
-
-        _inner = inner;
-        if (inner.IsCompleted)
-        {
-            CompleteFromInner();
-        }
-        else
-        {
-            inner.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnInnerCompleted);
-        }
-    }
-
-    internal override void ClearStateMachine() => _function = null;
-
-    private void OnInnerCompleted()
-    {
-        EventLoop loop = _loop!;
-        if (loop.IsRunningOnCurrentThread)
-        {
-            CompleteFromInner();
-        }
-        else
-        {
-            loop.EnqueueFromAnyThread(s_complete, this, null);
-        }
-    }
-
-    private void CompleteFromInner()
-    {
-        Task<T> inner = _inner!;
-        _inner = null;
-        if (inner.IsCompletedSuccessfully)
-        {
-            FinishWithResult(inner.Result);
-        }
-        else
-        {
-            FinishWithException(TaskExceptions.Unwrap(inner));
-        }
-    }
+    internal static T Of<T>(Task task) => ((Task<T>)task).Result;
 }
 
 /// <summary>Turns a failed or canceled .NET task into the one exception its await would throw.</summary>
