@@ -274,6 +274,12 @@ internal static class AioTasks
         }
 
         Array.Clear(warm);
+
+        // Idle a moment so the JIT finishes in the background what the warm-up sent it, instead of
+        // allocating for it while the tasks are measured.
+        await AsyncIO.Sleep(0.3);
+        _ = ProcessMemory.ResidentBytes();
+
         var tasks = new AioTask[SuspendedTasks];
         ProcessMemory.FullCollect();
         long residentBefore = ProcessMemory.ResidentBytes();

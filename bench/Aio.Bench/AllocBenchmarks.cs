@@ -39,7 +39,8 @@ public class AllocBenchmarks
         // In-process: a generated benchmark project would inherit this repository's build rules.
         IConfig config = DefaultConfig.Instance
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
-            .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
+            .WithOptions(ConfigOptions.JoinSummary)
+            .WithSummaryStyle(SummaryStyle.Default.WithZeroMetricValuesInContent());
         Summary[] summaries = BenchmarkSwitcher.FromTypes([typeof(AllocBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config).ToArray();
 
         int failures = 0;

@@ -267,6 +267,10 @@ internal static class DotnetTasks
             }
         }
 
+        // As in the Aio child: let the JIT finish in the background what the warm-up sent it.
+        Thread.Sleep(300);
+        _ = ProcessMemory.ResidentBytes();
+
         using var cancel = new CancellationTokenSource();
         var tasks = new Task[SuspendedTasks];
         ProcessMemory.FullCollect();

@@ -43,20 +43,8 @@ internal static class ProcessMemory
     /// <summary>Runs this program again with <paramref name="subcommand"/> and reads its answer.</summary>
     public static (double ResidentPerTask, double HeapPerTask) RunChild(string subcommand)
     {
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-        var start = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-
-        // Started as `dotnet Aio.Bench.dll`: the host needs the assembly again.
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(ProcessMemory).Assembly.Location);
-        }
-
-        start.ArgumentList.Add(subcommand);
+        ProcessStartInfo start = SelfProcess.For([subcommand]);
+        start.RedirectStandardOutput = true;
         using Process child = Process.Start(start) ?? throw new InvalidOperationException("Could not start the child process.");
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();

@@ -10,6 +10,8 @@ if (typeof(AsyncIO).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOpt
 
 switch (args.FirstOrDefault())
 {
+    case "tasks" or "tasks-dotnet" when !SelfProcess.HasTierUpDelayRemoved:
+        return SelfProcess.RerunWithoutTierUpDelay(args);
     case "tasks":
         AioTasks.Run(new BenchFilter(args.Skip(1)));
         return 0;
