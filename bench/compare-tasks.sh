@@ -38,15 +38,15 @@ log "== building bench/Aio.Bench (Release)"
 dotnet build "$ROOT/bench/Aio.Bench/Aio.Bench.csproj" -c Release -nologo -v quiet >&2
 BENCH_DLL="$ROOT/bench/Aio.Bench/bin/Release/net10.0/Aio.Bench.dll"
 
-# One core for every implementation, so threads compete as they would on a loop's own core; the second
-# core (when there is one) stays for the rest of the machine.
-if [ "$(nproc --all)" -ge 2 ]; then CPU=1; else CPU=0; fi
+# One core for every implementation, so threads compete as they would on a loop's own core: the second
+# of the cores this script may use (the first stays for the rest of the machine), or the only one.
+CPU=$("$PYTHON" -c 'import os; cpus = sorted(os.sched_getaffinity(0)); print(cpus[1] if len(cpus) > 1 else cpus[0])')
 
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
-mkdir -p "$ROOT/bench/results"
-RESULTS="$ROOT/bench/results/tasks-$STAMP.jsonl"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# Collected here and copied to bench/results/ only once every run has succeeded.
+RESULTS="$WORK/results.jsonl"
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -71,7 +71,10 @@ run_impl asyncio "$PYTHON" "$ROOT/bench/python/tasks_bench.py" asyncio
 run_impl uvloop "$PYTHON" "$ROOT/bench/python/tasks_bench.py" uvloop
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-log "== raw results: ${RESULTS#"$ROOT"/}"
+mkdir -p "$ROOT/bench/results"
+SAVED="$ROOT/bench/results/tasks-$STAMP.jsonl"
+cp "$RESULTS" "$SAVED"
+log "== raw results: ${SAVED#"$ROOT"/}"
 
-"$PYTHON" "$ROOT/bench/python/compare_report.py" "$RESULTS" \
+"$PYTHON" "$ROOT/bench/python/compare_report.py" "$SAVED" \
     --cpu "$CPU" --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER"

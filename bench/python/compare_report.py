@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Turns the result lines of one compare-tasks.sh run into the markdown comparison table.
 
     python3 compare_report.py RESULTS.jsonl [--cpu N] [--load-before L] [--load-after L]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The `tasks` benchmark suite on asyncio or uvloop, for comparison with Aio.
 
     python3 tasks_bench.py asyncio|uvloop [BENCH ...]
