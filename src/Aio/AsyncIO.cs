@@ -93,7 +93,7 @@ public static partial class AsyncIO
     /// <param name="callerLine">Filled in by the compiler.</param>
     /// <returns>The task.</returns>
     public static AioTask CreateTask(Coroutine coroutine, string? name = null, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
-        GetRunningLoop().CreateTask(coroutine, name, callerFile, callerLine);
+        GetRunningLoop().SpawnOnLoopThread(coroutine.Box ?? new CompletedTask(), name, callerFile, callerLine);
 
     /// <summary>Schedules <paramref name="coroutine"/> as a task on the running loop.</summary>
     /// <typeparam name="T">The type of the result.</typeparam>
@@ -102,8 +102,12 @@ public static partial class AsyncIO
     /// <param name="callerFile">Filled in by the compiler.</param>
     /// <param name="callerLine">Filled in by the compiler.</param>
     /// <returns>The task.</returns>
-    public static AioTask<T> CreateTask<T>(Coroutine<T> coroutine, string? name = null, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
-        GetRunningLoop().CreateTask(coroutine, name, callerFile, callerLine);
+    public static AioTask<T> CreateTask<T>(Coroutine<T> coroutine, string? name = null, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
+    {
+        AioTask<T> box = coroutine.Box ?? new CompletedTask<T>();
+        GetRunningLoop().SpawnOnLoopThread(box, name, callerFile, callerLine);
+        return box;
+    }
 
     /// <summary>Runs an ordinary <c>async Task</c> delegate as a task on the running loop; the delegate
     /// is called at the task's first step.</summary>

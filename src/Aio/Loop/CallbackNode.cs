@@ -50,7 +50,7 @@ internal sealed class CallbackNode : ITimerTarget
         Context = null;
     }
 
-    private void Run()
+    internal void Run()
     {
         if (Cancelled)
         {
@@ -71,6 +71,7 @@ internal sealed class CallbackNode : ITimerTarget
 
         try
         {
+            loop.InstallLoopContext();
             if (context is null)
             {
                 callback(state);

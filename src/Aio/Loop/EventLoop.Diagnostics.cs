@@ -4,7 +4,7 @@ public sealed partial class EventLoop
 {
     /// <summary>What the loop holds right now; used by tests to prove that nothing leaked.</summary>
     internal LoopResources GetResources() => new(
-        LiveTasks: _liveCount,
+        LiveTasks: LiveTaskCount,
         ReadyCallbacks: Ready.Count,
         Timers: Timers.Count,
         WatchedDescriptors: _fds.Count,

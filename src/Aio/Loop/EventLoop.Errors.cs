@@ -44,7 +44,10 @@ public sealed partial class EventLoop
 
         try
         {
-            handler(this, context);
+            using (new PlainCallbackScope(this))
+            {
+                handler(this, context);
+            }
         }
         catch (Exception ex)
         {

@@ -5,7 +5,13 @@ namespace Aio;
 
 public sealed partial class EventLoop
 {
-    private static readonly Action<object?, object?> s_runIoCallback = static (cb, _) => ((IoCallback)cb!).Run();
+    private static readonly Action<object?, object?> s_runIoCallback = static (cb, loop) =>
+    {
+        using (new PlainCallbackScope((EventLoop)loop!))
+        {
+            ((IoCallback)cb!).Run();
+        }
+    };
 
     private readonly Dictionary<int, FdWatch> _fds = new();
     private IReadinessSink? _ioSinkInstance;
@@ -181,12 +187,12 @@ public sealed partial class EventLoop
 
             if ((ready & IoInterest.Read) != 0 && watch.Reader is { } reader)
             {
-                loop.Ready.Enqueue(s_runIoCallback, reader, null);
+                loop.Ready.Enqueue(s_runIoCallback, reader, loop);
             }
 
             if ((ready & IoInterest.Write) != 0 && watch.Writer is { } writer)
             {
-                loop.Ready.Enqueue(s_runIoCallback, writer, null);
+                loop.Ready.Enqueue(s_runIoCallback, writer, loop);
             }
         }
     }

@@ -38,7 +38,7 @@ public sealed partial class EventLoop
         CheckThread();
         CheckClosed();
         CallbackNode node = RentNode(callback, state);
-        Ready.Enqueue(CallbackNode.s_run, node, null);
+        Ready.EnqueueNode(node);
         return new Handle(node);
     }
 
@@ -199,6 +199,20 @@ public sealed partial class EventLoop
     {
         ExecutionContext? context = ExecutionContext.Capture();
         return ReferenceEquals(context, _baseContext) ? null : context;
+    }
+
+    /// <summary>The execution context of the loop's thread, outside any task.</summary>
+    internal ExecutionContext? BaseExecution => _baseContext;
+
+    /// <summary>Puts the loop's own synchronization context back on its thread (after task steps left
+    /// theirs); see <see cref="PlainCallbackScope"/>.</summary>
+    internal void InstallLoopContext()
+    {
+        if (!ReferenceEquals(InstalledContext, SyncContext) && _running)
+        {
+            InstalledContext = SyncContext;
+            SynchronizationContext.SetSynchronizationContext(SyncContext);
+        }
     }
 
     /// <summary>Undoes AsyncLocal changes a plain callback made, so they do not leak into the next one:

@@ -4,7 +4,13 @@ namespace Aio;
 
 public sealed partial class EventLoop
 {
-    private static readonly Action<object?, object?> s_runSignalCallback = static (cb, _) => ((Action)cb!)();
+    private static readonly Action<object?, object?> s_runSignalCallback = static (cb, loop) =>
+    {
+        using (new PlainCallbackScope((EventLoop)loop!))
+        {
+            ((Action)cb!)();
+        }
+    };
 
     private Dictionary<PosixSignal, PosixSignalRegistration>? _signals;
 
@@ -32,7 +38,7 @@ public sealed partial class EventLoop
         _signals[signal] = PosixSignalRegistration.Create(signal, context =>
         {
             context.Cancel = true;
-            EnqueueFromAnyThread(s_runSignalCallback, callback, null);
+            EnqueueFromAnyThread(s_runSignalCallback, callback, this);
         });
     }
 

@@ -4,8 +4,14 @@ namespace Aio;
 
 public sealed partial class EventLoop
 {
+    /// <summary>Tasks that have suspended at least once and are not done. A task joins only when its first
+    /// step suspends: until then the ready queue holds it, and a task that finishes in its first step (a
+    /// common case) never pays for the table at all.</summary>
     private TaskCore?[] _live = new TaskCore?[64];
     private int _liveCount;
+
+    /// <summary>Tasks whose first step is still in the ready queue.</summary>
+    private int _pendingFirstSteps;
     private int _taskCounter;
 
     /// <summary>Creates a pending future on this loop; asyncio's <c>create_future()</c>.</summary>
@@ -100,7 +106,22 @@ public sealed partial class EventLoop
     public IReadOnlyList<AioTask> AllTasks()
     {
         CheckThread();
-        var tasks = new List<AioTask>(_liveCount);
+        var tasks = new List<AioTask>(_liveCount + _pendingFirstSteps + 1);
+
+        // A task running its first step is neither queued nor in the table yet.
+        if (CurrentTaskCore is { LiveIndex: < 0 } running && !running.Task.IsDone)
+        {
+            tasks.Add(running.Task);
+        }
+
+        if (_pendingFirstSteps > 0)
+        {
+            foreach (object? core in Ready.StatesOf(TaskCore.s_firstStep))
+            {
+                tasks.Add(((TaskCore)core!).Task);
+            }
+        }
+
         for (int i = 0; i < _liveCount; i++)
         {
             tasks.Add(_live[i]!.Task);
@@ -109,24 +130,33 @@ public sealed partial class EventLoop
         return tasks;
     }
 
-    /// <summary>How many tasks are alive.</summary>
-    internal int LiveTaskCount => _liveCount;
+    /// <summary>How many tasks are alive (not done), including those whose first step is pending.</summary>
+    internal int LiveTaskCount => _liveCount + _pendingFirstSteps;
+
+    /// <summary>Called by a task when its first step is about to run.</summary>
+    internal void OnFirstStep() => _pendingFirstSteps--;
 
     private AioTask Spawn(AioTask box, string? name, string callerFile, int callerLine)
     {
         CheckThread();
+        return SpawnOnLoopThread(box, name, callerFile, callerLine);
+    }
+
+    /// <summary>Spawns from code that already knows it runs on this loop's thread.</summary>
+    internal AioTask SpawnOnLoopThread(AioTask box, string? name, string callerFile, int callerLine)
+    {
         CheckClosed();
         box.MarkStarted();
         box._loop = this;
         var core = new TaskCore(box, ++_taskCounter, name, callerFile, callerLine);
         box._core = core;
         box._ec = ExecutionContext.Capture();
-        AddLive(core);
+        _pendingFirstSteps++;
         Ready.Enqueue(TaskCore.s_firstStep, core, null);
         return box;
     }
 
-    private void AddLive(TaskCore core)
+    internal void AddLive(TaskCore core)
     {
         if (_liveCount == _live.Length)
         {
@@ -157,6 +187,7 @@ public sealed partial class EventLoop
     private void TrimBuffers()
     {
         Ready.TrimExcess();
+        _threadsafe.TrimExcess();
         Timers.TrimExcess();
         if (_live.Length > 1024 && _liveCount < _live.Length / 8)
         {

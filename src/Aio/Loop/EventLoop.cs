@@ -37,6 +37,9 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The task whose step is running; null between steps and in plain callbacks.</summary>
     internal TaskCore? CurrentTaskCore;
 
+    /// <summary>The synchronization context the loop last installed on its thread (see <see cref="StepScope"/>).</summary>
+    internal SynchronizationContext? InstalledContext;
+
     private readonly ThreadsafeQueue _threadsafe = new();
     private readonly IReactor _reactor;
     private readonly EventLoopOptions _options;
@@ -115,6 +118,7 @@ public sealed partial class EventLoop : IDisposable
         _baseContext = ExecutionContext.Capture();
         t_current = this;
         _running = true;
+        InstalledContext = SyncContext;
         SynchronizationContext.SetSynchronizationContext(SyncContext);
         try
         {
@@ -133,6 +137,7 @@ public sealed partial class EventLoop : IDisposable
             _running = false;
             t_current = null;
             CurrentTaskCore = null;
+            InstalledContext = null;
             SynchronizationContext.SetSynchronizationContext(previousContext);
         }
     }
@@ -231,6 +236,13 @@ public sealed partial class EventLoop : IDisposable
         while (n-- > 0)
         {
             ReadyItem item = Ready.Dequeue();
+            if (item.Callback is null)
+            {
+                // A public call_soon: the node reports its own exceptions.
+                Unsafe.As<CallbackNode>(item.State!).Run();
+                continue;
+            }
+
             try
             {
                 item.Callback(item.State, item.Arg);

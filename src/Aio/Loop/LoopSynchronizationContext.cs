@@ -5,17 +5,23 @@ namespace Aio;
 /// Inside a task the task's own context (<see cref="TaskCore"/>) is current instead.</summary>
 internal sealed class LoopSynchronizationContext : SynchronizationContext
 {
-    private static readonly Action<object?, object?> s_run = static (d, s) => ((SendOrPostCallback)d!)(s);
-
     private readonly EventLoop _loop;
+    private readonly Action<object?, object?> _run;
 
     internal LoopSynchronizationContext(EventLoop loop)
     {
         _loop = loop;
+        _run = (d, s) =>
+        {
+            using (new PlainCallbackScope(loop))
+            {
+                ((SendOrPostCallback)d!)(s);
+            }
+        };
     }
 
     /// <inheritdoc/>
-    public override void Post(SendOrPostCallback d, object? state) => _loop.EnqueueFromAnyThread(s_run, d, state);
+    public override void Post(SendOrPostCallback d, object? state) => _loop.EnqueueFromAnyThread(_run, d, state);
 
     /// <inheritdoc/>
     public override void Send(SendOrPostCallback d, object? state)

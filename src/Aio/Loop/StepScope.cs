@@ -5,23 +5,35 @@ namespace Aio;
 /// context and its execution context (AsyncLocal values) become the task's, and are restored when the
 /// scope is disposed — even when user code changed them.
 /// </summary>
-/// <remarks>A struct used with <c>using</c>: no allocation, and the compiler emits the try/finally.</remarks>
+/// <remarks>
+/// <para>A struct used with <c>using</c>: no allocation, and the compiler emits the try/finally.</para>
+/// <para>Every thread-local access counts here, since a step runs per task per wake-up. The loop
+/// remembers which synchronization context it installed on its thread
+/// (<see cref="EventLoop.InstalledContext"/>), so entering writes without reading. A top-level step (one
+/// the ready queue ran, not nested in another task's step) neither reads the execution context on entry —
+/// it is the loop's, see <see cref="PlainCallbackScope"/> — nor puts the loop's synchronization context
+/// back on exit: the next step is usually another task's and would switch it again, and the entry points
+/// of plain user code reinstall it. A nested step restores exactly what it found.</para>
+/// </remarks>
 internal readonly ref struct StepScope
 {
     private readonly EventLoop _loop;
     private readonly TaskCore? _previousTask;
     private readonly SynchronizationContext? _previousContext;
     private readonly ExecutionContext? _previousExecution;
+    private readonly bool _nested;
 
     internal StepScope(EventLoop loop, TaskCore? task, SynchronizationContext context, ExecutionContext? execution)
     {
         _loop = loop;
         _previousTask = loop.CurrentTaskCore;
-        _previousContext = SynchronizationContext.Current;
-        _previousExecution = ExecutionContext.Capture();
+        _previousContext = loop.InstalledContext;
+        _nested = _previousTask is not null;
+        _previousExecution = _nested ? ExecutionContext.Capture() : loop.BaseExecution;
         loop.CurrentTaskCore = task;
         if (!ReferenceEquals(_previousContext, context))
         {
+            loop.InstalledContext = context;
             SynchronizationContext.SetSynchronizationContext(context);
         }
 
@@ -33,9 +45,11 @@ internal readonly ref struct StepScope
 
     public void Dispose()
     {
-        _loop.CurrentTaskCore = _previousTask;
-        if (!ReferenceEquals(SynchronizationContext.Current, _previousContext))
+        EventLoop loop = _loop;
+        loop.CurrentTaskCore = _previousTask;
+        if (_nested && !ReferenceEquals(loop.InstalledContext, _previousContext))
         {
+            loop.InstalledContext = _previousContext;
             SynchronizationContext.SetSynchronizationContext(_previousContext);
         }
 

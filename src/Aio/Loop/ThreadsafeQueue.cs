@@ -61,6 +61,23 @@ internal sealed class ThreadsafeQueue
         return n;
     }
 
+    /// <summary>Gives back what a burst of posts grew, when the loop goes idle.</summary>
+    public void TrimExcess()
+    {
+        if (_spare.Length > 1024)
+        {
+            _spare = new ReadyItem[64];
+        }
+
+        lock (_lock)
+        {
+            if (_count == 0 && _incoming.Length > 1024)
+            {
+                _incoming = new ReadyItem[64];
+            }
+        }
+    }
+
     /// <summary>Drops everything waiting (used when the loop closes).</summary>
     public void Clear()
     {

@@ -16,7 +16,7 @@ internal struct SleepState
     internal byte Status;
 
     internal static readonly Action<object?, object?> s_wake =
-        static (waker, _) => ((IFutureWaiter)waker!).OnCompleted(null);
+        static (waker, _) => System.Runtime.CompilerServices.Unsafe.As<IFutureWaiter>(waker!).OnCompleted(null);
 }
 
 /// <summary>The operations a sleep needs from whatever holds its <see cref="SleepState"/>.</summary>

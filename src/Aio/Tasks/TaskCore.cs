@@ -91,6 +91,8 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
     private void RunFirstStep()
     {
+        EventLoop loop = Loop;
+        loop.OnFirstStep();
         if (_mustCancel)
         {
             _mustCancel = false;
@@ -99,6 +101,11 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         }
 
         Task.Resume();
+        if (!Task.IsDone)
+        {
+            // It suspended: from now on nothing but the loop may hold it, so the loop keeps it alive.
+            loop.AddLive(this);
+        }
     }
 
     /// <summary>Runs <paramref name="callback"/> as this task: current task and synchronization context
@@ -121,7 +128,11 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
     internal void OnTaskDone()
     {
-        Loop.RemoveLive(this);
+        if (LiveIndex >= 0)
+        {
+            Loop.RemoveLive(this);
+        }
+
         _waitingOn = null;
         if (_extras is { } extras)
         {
@@ -185,12 +196,13 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
     internal bool ConsumeMustCancel(out string? message)
     {
-        message = _extras?.CancelMessage;
         if (!_mustCancel)
         {
+            message = null;
             return false;
         }
 
+        message = _extras?.CancelMessage;
         _mustCancel = false;
         return true;
     }
