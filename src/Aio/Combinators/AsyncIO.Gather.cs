@@ -101,10 +101,16 @@ public static partial class AsyncIO
         where TFuture : Future
     {
         ArgumentNullException.ThrowIfNull(futures);
+
+        // One block copy: storing element by element into a Future[] would check each element's type.
         var copy = new Future[futures.Length];
-        for (int i = 0; i < futures.Length; i++)
+        Array.Copy(futures, copy, futures.Length);
+        foreach (Future future in copy)
         {
-            copy[i] = futures[i] ?? throw new ArgumentException("A future to gather is null.", nameof(futures));
+            if (future is null)
+            {
+                throw new ArgumentException("A future to gather is null.", nameof(futures));
+            }
         }
 
         return copy;
