@@ -3,9 +3,13 @@ namespace Aio;
 /// <summary>The loop's record of one <c>call_soon</c> / <c>call_later</c> callback; the object behind
 /// <see cref="Handle"/> and <see cref="TimerHandle"/>.</summary>
 /// <remarks>
-/// Nodes are pooled per loop. A handle is the pair (node, version): recycling a node bumps its version,
-/// so a stale handle can never cancel the node's next use. A cancelled node is never recycled, which is
-/// what lets <see cref="Handle.IsCancelled"/> stay true for as long as anyone holds the handle.
+/// <para>Nodes are pooled. A handle is the pair (node, version): recycling a node bumps its version, so a
+/// stale handle can never cancel the node's next use. A cancelled node is never recycled, which is what
+/// lets <see cref="Handle.IsCancelled"/> stay true for as long as anyone holds the handle.</para>
+/// <para>Two pools: the loop's own, for <c>call_soon</c> and timers (loop thread only, no locking), and
+/// the cross-thread queue's, for <c>call_soon_threadsafe</c>, whose handles may be cancelled from any
+/// thread: renting, cancelling and recycling those <see cref="Shared"/> nodes all happen under the queue's
+/// lock, so a late cancel always sees the version it must see.</para>
 /// </remarks>
 internal sealed class CallbackNode : ITimerTarget
 {
@@ -21,9 +25,11 @@ internal sealed class CallbackNode : ITimerTarget
     internal int Version;
     internal volatile bool Cancelled;
 
-    /// <summary>False for nodes created off the loop thread (<c>call_soon_threadsafe</c>): those may be
-    /// cancelled from any thread, so they must never be reused.</summary>
+    /// <summary>A node of the loop's own pool (loop thread only).</summary>
     internal bool Pooled;
+
+    /// <summary>A node of the cross-thread queue's pool (<c>call_soon_threadsafe</c>).</summary>
+    internal bool Shared;
 
     /// <inheritdoc/>
     public int TimerIndex { get; set; } = -1;
@@ -67,6 +73,10 @@ internal sealed class CallbackNode : ITimerTarget
         if (Pooled)
         {
             loop.RecycleNode(this);
+        }
+        else if (Shared)
+        {
+            loop.ReturnSharedNode(this);
         }
 
         try

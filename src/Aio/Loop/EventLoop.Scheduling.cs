@@ -123,19 +123,21 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(callback);
         CheckClosed();
-        // Never from the pool, even on the loop thread: the handle may be cancelled from any thread, so
-        // its node must never be reused.
-        var node = new CallbackNode
+        if (IsRunningOnCurrentThread)
         {
-            Loop = this,
-            Callback = callback,
-            State = state,
-            Context = CaptureContext(),
-        };
+            return _threadsafe.EnqueueCallback(this, callback, state, CaptureContext(), Ready);
+        }
 
-        EnqueueFromAnyThread(CallbackNode.s_run, node, null);
-        return new Handle(node);
+        Handle handle = _threadsafe.EnqueueCallback(this, callback, state, CaptureContext(), null);
+        RequestWakeUp();
+        return handle;
     }
+
+    /// <summary>Cancels a <c>call_soon_threadsafe</c> handle; any thread.</summary>
+    internal void CancelSharedNode(CallbackNode node, int version) => _threadsafe.Cancel(node, version);
+
+    /// <summary>Called by a shared node about to run its callback.</summary>
+    internal void ReturnSharedNode(CallbackNode node) => _threadsafe.Return(node);
 
     private TimerHandle CallAtNanoseconds(long when, Action<object?> callback, object? state)
     {

@@ -301,7 +301,7 @@ public sealed partial class EventLoop : IDisposable
     /// could be satisfied before its enqueue is visible (a store-load reordering even x86 allows), the loop
     /// could drain too early, and both would miss each other — a lost wake-up.
     /// </remarks>
-    private void RequestWakeUp()
+    internal void RequestWakeUp()
     {
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _wakePending) == 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)

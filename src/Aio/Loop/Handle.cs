@@ -12,9 +12,14 @@ public readonly struct Handle : IEquatable<Handle>
     private readonly int _version;
 
     internal Handle(CallbackNode node)
+        : this(node, node.Version)
+    {
+    }
+
+    internal Handle(CallbackNode node, int version)
     {
         _node = node;
-        _version = node.Version;
+        _version = version;
     }
 
     /// <summary>Whether <see cref="Cancel"/> was called before the callback ran.</summary>
@@ -29,13 +34,18 @@ public readonly struct Handle : IEquatable<Handle>
     /// <see cref="EventLoop.CallSoon(Action)"/> while the loop runs.</exception>
     public void Cancel()
     {
-        if (_node is { } node && node.Version == _version)
+        if (_node is not { } node)
         {
-            if (node.Pooled)
-            {
-                node.Loop.CheckThread();
-            }
+            return;
+        }
 
+        if (node.Shared)
+        {
+            node.Loop.CancelSharedNode(node, _version);
+        }
+        else if (node.Version == _version)
+        {
+            node.Loop.CheckThread();
             node.Cancel();
         }
     }
