@@ -120,6 +120,7 @@ public sealed partial class EventLoop : IDisposable
         _running = true;
         InstalledContext = SyncContext;
         SynchronizationContext.SetSynchronizationContext(SyncContext);
+        long reactorState = _reactor.EnterLoopThread();
         try
         {
             while (true)
@@ -133,6 +134,7 @@ public sealed partial class EventLoop : IDisposable
         }
         finally
         {
+            _reactor.LeaveLoopThread(reactorState);
             _stopping = false;
             _running = false;
             t_current = null;

@@ -30,6 +30,13 @@ internal interface IReactor : IDisposable
 
     /// <summary>Makes a blocked or the next <see cref="Poll"/> return. The one thread-safe member.</summary>
     void Wake();
+
+    /// <summary>Prepares the calling thread to run the loop; returns what <see cref="LeaveLoopThread"/>
+    /// needs to undo it.</summary>
+    long EnterLoopThread();
+
+    /// <summary>Undoes <see cref="EnterLoopThread"/> when the loop stops running on the thread.</summary>
+    void LeaveLoopThread(long state);
 }
 
 /// <summary>Receives readiness reports from <see cref="IReactor.Poll"/>.</summary>

@@ -62,6 +62,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)]
     internal static partial int kill(int pid, int sig);
 
+    internal const int PR_SET_TIMERSLACK = 29;
+    internal const int PR_GET_TIMERSLACK = 30;
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
     /// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct Timespec
