@@ -27,48 +27,32 @@ public readonly struct CoroutineAwaiter : ICriticalNotifyCompletion, ILoopAwaite
     /// <param name="continuation">The continuation.</param>
     public void UnsafeOnCompleted(Action continuation)
     {
-        TaskCore? owner = _box!._core;
-        _box.AddWaiter(new ContinuationWaiter(continuation, owner));
+        AioTask box = _box!;
+        var waiter = new ContinuationWaiter(continuation, box._core);
+        if (box._loop is null)
+        {
+            box.AddWaiterFromAnyThread(waiter);
+        }
+        else
+        {
+            box.AddWaiter(waiter);
+        }
     }
 
     void ILoopAwaiter.RegisterBox(AioTask box) => RegisterBox(box);
 
-    internal void RegisterBox(AioTask box) => _box!.AddWaiter(box);
+    internal void RegisterBox(AioTask box)
+    {
+        if (_box!._loop is null)
+        {
+            _box.AddWaiterFromAnyThread(box);
+        }
+        else
+        {
+            _box.AddWaiter(box);
+        }
+    }
 
     /// <summary>Ends the await: throws the coroutine's exception, if any.</summary>
     public void GetResult() => _box?.ThrowIfNotSucceeded();
-}
-
-/// <summary>Awaits a <see cref="Coroutine{T}"/> that runs inline in the awaiting task. Used by the compiler.</summary>
-/// <typeparam name="T">The type of the result.</typeparam>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct CoroutineAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
-{
-    private readonly CoroutineAwaiter _inner;
-
-    internal CoroutineAwaiter(AioTask<T>? box)
-    {
-        _inner = new CoroutineAwaiter(box);
-    }
-
-    /// <summary>Whether the coroutine has finished (it has run up to its first suspension already).</summary>
-    public bool IsCompleted => _inner.IsCompleted;
-
-    /// <summary>Resumes the continuation when the coroutine finishes.</summary>
-    /// <param name="continuation">The continuation.</param>
-    public void OnCompleted(Action continuation) => _inner.OnCompleted(continuation);
-
-    /// <summary>Resumes the continuation when the coroutine finishes.</summary>
-    /// <param name="continuation">The continuation.</param>
-    public void UnsafeOnCompleted(Action continuation) => _inner.UnsafeOnCompleted(continuation);
-
-    void ILoopAwaiter.RegisterBox(AioTask box) => _inner.RegisterBox(box);
-
-    /// <summary>Ends the await: returns the result or throws the coroutine's exception.</summary>
-    /// <returns>The result.</returns>
-    public T GetResult()
-    {
-        _inner.GetResult();
-        return _inner.Box is { } box ? ((IResultSource<T>)box).GetResultAfterCheck() : default!;
-    }
 }

@@ -3,43 +3,6 @@ using System.Runtime.CompilerServices;
 
 namespace Aio.CompilerServices;
 
-/// <summary>What <see cref="AsyncIO.Sleep(double)"/> returns: a sleep that starts when awaited.</summary>
-/// <remarks>Await it once. The deadline is computed when the <c>await</c> suspends, as asyncio computes it
-/// when the sleep coroutine starts.</remarks>
-public readonly struct SleepAwaitable
-{
-    private readonly long _delay;
-
-    internal SleepAwaitable(long delayNanoseconds)
-    {
-        _delay = delayNanoseconds;
-    }
-
-    /// <summary>Prepares the sleep on the running loop.</summary>
-    /// <returns>The awaiter.</returns>
-    /// <exception cref="InvalidOperationException">No event loop is running on this thread.</exception>
-    public SleepAwaiter GetAwaiter() => SleepAwaiter.Create(_delay);
-}
-
-/// <summary>What <see cref="AsyncIO.Sleep{T}(double, T)"/> returns: a sleep that then yields a value.</summary>
-/// <typeparam name="T">The type of the value.</typeparam>
-public readonly struct SleepAwaitable<T>
-{
-    private readonly long _delay;
-    private readonly T _result;
-
-    internal SleepAwaitable(long delayNanoseconds, T result)
-    {
-        _delay = delayNanoseconds;
-        _result = result;
-    }
-
-    /// <summary>Prepares the sleep on the running loop.</summary>
-    /// <returns>The awaiter.</returns>
-    /// <exception cref="InvalidOperationException">No event loop is running on this thread.</exception>
-    public SleepAwaiter<T> GetAwaiter() => new(SleepAwaiter.Create(_delay), _result);
-}
-
 /// <summary>Awaits a sleep, or a bare yield for a delay of zero. Used by the compiler.</summary>
 /// <remarks>The timer starts when the awaiter is created — the moment of the <c>await</c> — so the awaiter
 /// only holds its slot and a suspended coroutine stays small.</remarks>
@@ -113,41 +76,5 @@ public readonly struct SleepAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
         {
             _slot.Finish();
         }
-    }
-}
-
-/// <summary>Awaits a sleep that yields a value. Used by the compiler.</summary>
-/// <typeparam name="T">The type of the value.</typeparam>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct SleepAwaiter<T> : ICriticalNotifyCompletion, ILoopAwaiter
-{
-    private readonly SleepAwaiter _inner;
-    private readonly T _result;
-
-    internal SleepAwaiter(SleepAwaiter inner, T result)
-    {
-        _inner = inner;
-        _result = result;
-    }
-
-    /// <summary>Always false.</summary>
-    public bool IsCompleted => false;
-
-    /// <summary>Starts the sleep, flowing the execution context to the continuation.</summary>
-    /// <param name="continuation">The continuation.</param>
-    public void OnCompleted(Action continuation) => _inner.OnCompleted(continuation);
-
-    /// <summary>Starts the sleep.</summary>
-    /// <param name="continuation">The continuation.</param>
-    public void UnsafeOnCompleted(Action continuation) => _inner.UnsafeOnCompleted(continuation);
-
-    void ILoopAwaiter.RegisterBox(AioTask box) => _inner.RegisterBoxCore(box);
-
-    /// <summary>Ends the sleep and returns the value.</summary>
-    /// <returns>The value given to <see cref="AsyncIO.Sleep{T}(double, T)"/>.</returns>
-    public T GetResult()
-    {
-        _inner.GetResult();
-        return _result;
     }
 }

@@ -234,11 +234,7 @@ public abstract class Future : ICancellableWait
             return false;
         }
 
-        object? waiters = _slot;
-        _slot = null;
-        _state = Succeeded;
-        ReleaseWaiters(waiters);
-        return true;
+        return Complete(Succeeded, null);
     }
 
     /// <summary>Marks failure and schedules the waiters.</summary>
@@ -251,13 +247,9 @@ public abstract class Future : ICancellableWait
             return false;
         }
 
-        object? waiters = _slot;
-        _slot = trackUnobserved && _loop is not null
+        return Complete(Failed, trackUnobserved && _loop is not null
             ? new UnobservedFaultRecord(exception, this)
-            : new FaultRecord(exception);
-        _state = Failed;
-        ReleaseWaiters(waiters);
-        return true;
+            : new FaultRecord(exception));
     }
 
     /// <summary>Marks cancellation and schedules the waiters.</summary>
@@ -271,11 +263,58 @@ public abstract class Future : ICancellableWait
             return false;
         }
 
-        object? waiters = _slot;
-        _slot = cause as CancelledException ?? new CancelledException(message, cause);
-        _state = CancelledState;
+        return Complete(CancelledState, cause as CancelledException ?? new CancelledException(message, cause));
+    }
+
+    /// <summary>The transition out of pending: swap the waiters for the outcome, then release them.</summary>
+    private bool Complete(byte state, object? outcome)
+    {
+        object? waiters;
+        if (_loop is null)
+        {
+            // A coroutine running where no loop runs can finish on one thread while another registers
+            // its awaiter: the lock makes the two meet exactly once (see AddWaiterFromAnyThread).
+            lock (this)
+            {
+                if (_state != Pending)
+                {
+                    return false;
+                }
+
+                waiters = _slot;
+                _slot = outcome;
+                _state = state;
+            }
+        }
+        else
+        {
+            waiters = _slot;
+            _slot = outcome;
+            _state = state;
+        }
+
         ReleaseWaiters(waiters);
         return true;
+    }
+
+    /// <summary>
+    /// Registers a waiter on a coroutine that runs where no loop runs (so completion may come from any
+    /// thread). If it finished meanwhile, the waiter is notified on the thread pool rather than inline:
+    /// the caller is an awaiter's OnCompleted, and running the continuation there would re-enter the
+    /// awaiting method before it returned — what .NET's own awaiters avoid the same way.
+    /// </summary>
+    internal void AddWaiterFromAnyThread(IFutureWaiter waiter)
+    {
+        lock (this)
+        {
+            if (_state == Pending)
+            {
+                AddWaiter(waiter);
+                return;
+            }
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Waiter.OnCompleted(s.Future), (Waiter: waiter, Future: this), preferLocal: false);
     }
 
     /// <summary>Throws unless the future succeeded; marks an exception as retrieved.</summary>

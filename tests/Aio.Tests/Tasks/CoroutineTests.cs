@@ -450,6 +450,36 @@ public sealed class CoroutineTests
         }
     }
 
+    [Fact]
+    public void Await_CoroutineWhereNoLoopRunsFinishesBeforeTheAwaiterRegisters_StillResumesOnce()
+    {
+        // Off the loop, a coroutine can finish on another thread between the awaiting method's
+        // IsCompleted check and its OnCompleted call. Reproduce that interleaving by hand: the
+        // continuation registered after completion must still run, exactly once.
+        var gate = new TaskCompletionSource<int>();
+        Coroutine<int> coroutine = FinishesWhenReleased(gate.Task);
+        var awaiter = coroutine.GetAwaiter();
+        Assert.False(awaiter.IsCompleted);
+
+        gate.SetResult(5);
+        int resumed = 0;
+        using var done = new ManualResetEventSlim();
+        awaiter.UnsafeOnCompleted(() =>
+        {
+            Interlocked.Increment(ref resumed);
+            done.Set();
+        });
+
+        Assert.True(done.Wait(TimeSpan.FromSeconds(20)), "The late continuation never ran.");
+#pragma warning disable xUnit1031 // The coroutine has finished: GetResult does not block here.
+        Assert.Equal(5, awaiter.GetResult());
+#pragma warning restore xUnit1031
+        Thread.Sleep(20);
+        Assert.Equal(1, Volatile.Read(ref resumed));
+
+        static async Coroutine<int> FinishesWhenReleased(Task<int> gate) => await gate;
+    }
+
     // ---- helpers --------------------------------------------------------------------------------
 
     private static async Coroutine<int> ThrowAfterSuspending()
