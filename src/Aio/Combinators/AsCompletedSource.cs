@@ -7,13 +7,13 @@ internal sealed class AsCompletedSource<TFuture> : IFutureWaiter
 {
     private readonly EventLoop _loop;
     private readonly Queue<TFuture> _done = new();
-    private readonly List<TFuture> _pending;
+    private readonly HashSet<TFuture> _pending;
     private Future<bool>? _signal;
 
     internal AsCompletedSource(EventLoop loop, IEnumerable<TFuture> futures)
     {
         _loop = loop;
-        _pending = new List<TFuture>(new HashSet<TFuture>(futures, ReferenceEqualityComparer.Instance));
+        _pending = new HashSet<TFuture>(futures, ReferenceEqualityComparer.Instance);
         foreach (TFuture future in _pending.ToArray())
         {
             if (future.IsDone)

@@ -37,7 +37,7 @@ internal sealed class GatheringFuture<TResult> : Future<TResult>, IFutureWaiter
         int unique = 0;
         foreach (Future child in children)
         {
-            if (!ReferenceEquals(child.LoopOrNull, loop))
+            if (child is null || !ReferenceEquals(child.LoopOrNull, loop))
             {
                 ClearMarks(children);
                 throw new ArgumentException("Every awaitable given to gather must belong to the running loop.", nameof(children));

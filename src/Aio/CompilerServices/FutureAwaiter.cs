@@ -34,6 +34,7 @@ public readonly struct FutureAwaiter : ICriticalNotifyCompletion, ILoopAwaiter
     /// <summary>Ends the await: throws the future's exception, or a cancellation.</summary>
     public void GetResult()
     {
+        _future.MarkExceptionObserved();
         _future.OnAwaitResumed();
         _future.ThrowIfNotSucceeded();
     }

@@ -130,13 +130,9 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter, IExecutorWork, IThrea
         }
 
         Interlocked.CompareExchange(ref _state, CancelledBeforeStart, Queued);
-        try
+        if (_cts is { } cts)
         {
-            _cts?.Cancel();
-        }
-        catch (AggregateException ex)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext("Exception in a cancellation callback of executor work", ex));
+            _loop.CancelTokenSource(cts, _future);
         }
     }
 }

@@ -82,14 +82,22 @@ internal sealed class CallbackNode : ITimerTarget
         try
         {
             loop.InstallLoopContext();
-            if (context is null)
+            loop.PlainCallbackDepth++;
+            try
             {
-                callback(state);
-                loop.ResetExecutionContext();
+                if (context is null)
+                {
+                    callback(state);
+                    loop.ResetExecutionContext();
+                }
+                else
+                {
+                    ExecutionContext.Run(context, callback.Invoke, state);
+                }
             }
-            else
+            finally
             {
-                ExecutionContext.Run(context, callback.Invoke, state);
+                loop.PlainCallbackDepth--;
             }
         }
         catch (Exception ex)

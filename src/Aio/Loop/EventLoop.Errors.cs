@@ -128,6 +128,17 @@ public sealed partial class EventLoop
         }
 
         _faultReports.Enqueue(context);
+        if (_closed)
+        {
+            // Close may have drained the queue between our check above and the enqueue: report here.
+            while (_faultReports.TryDequeue(out LoopExceptionContext? late))
+            {
+                DefaultExceptionHandler(late);
+            }
+
+            return;
+        }
+
         RequestWakeUp();
     }
 

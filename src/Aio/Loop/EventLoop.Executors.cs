@@ -89,7 +89,7 @@ public sealed partial class EventLoop
             _defaultExecutorIdle ??= new Future<bool>(this);
             TimeSpan limit = timeout ?? _options.ExecutorShutdownTimeout;
             Future<bool> idle = _defaultExecutorIdle;
-            await AsyncIO.Wait([idle], limit.TotalSeconds);
+            await AsyncIO.Wait([idle], limit == Timeout.InfiniteTimeSpan ? null : limit.TotalSeconds);
             if (!idle.IsDone)
             {
                 CallExceptionHandler(new LoopExceptionContext(

@@ -86,13 +86,22 @@ public sealed partial class EventLoop
         ArgumentOutOfRangeException.ThrowIfNegative(fd);
         CheckThread();
         CheckClosed();
-        if (!_fds.TryGetValue(fd, out FdWatch? watch))
+        bool isNew = !_fds.TryGetValue(fd, out FdWatch? watch);
+        watch ??= new FdWatch();
+        IoInterest previous = watch.Interest;
+        IoInterest wanted = previous | which;
+        if (wanted != previous)
         {
-            watch = new FdWatch();
+            // Ask the reactor first: a descriptor it refuses (a regular file, a closed one) is reported
+            // to the caller and leaves nothing registered, as selectors do.
+            _reactor.Update(fd, previous, wanted, (ulong)fd);
+        }
+
+        if (isNew)
+        {
             _fds.Add(fd, watch);
         }
 
-        IoInterest previous = watch.Interest;
         var registration = new IoCallback(callback);
         if (which == IoInterest.Read)
         {
@@ -105,12 +114,8 @@ public sealed partial class EventLoop
             watch.Writer = registration;
         }
 
-        watch.Interest |= which;
-        if (watch.Interest != previous)
-        {
-            _reactor.Update(fd, previous, watch.Interest, (ulong)fd);
-            _ioCount = _fds.Count;
-        }
+        watch.Interest = wanted;
+        _ioCount = _fds.Count;
     }
 
     private bool Unwatch(int fd, IoInterest which)

@@ -203,6 +203,33 @@ public sealed partial class EventLoop
         return ReferenceEquals(context, _baseContext) ? null : context;
     }
 
+    /// <summary>
+    /// Cancels <paramref name="source"/>, whose registrations are user code (a .NET API's, or the user's
+    /// own): run inside a <see cref="PlainCallbackScope"/> unless a task step or a plain callback is already
+    /// running on the loop, and never let a throwing registration escape into the loop.
+    /// </summary>
+    internal void CancelTokenSource(CancellationTokenSource source, Future? concerning)
+    {
+        try
+        {
+            if (IsRunningOnCurrentThread && CurrentTaskCore is null && PlainCallbackDepth == 0)
+            {
+                using (new PlainCallbackScope(this))
+                {
+                    source.Cancel();
+                }
+            }
+            else
+            {
+                source.Cancel();
+            }
+        }
+        catch (AggregateException ex)
+        {
+            CallExceptionHandler(new LoopExceptionContext("Exception in a cancellation callback", ex) { Future = concerning });
+        }
+    }
+
     /// <summary>The execution context of the loop's thread, outside any task.</summary>
     internal ExecutionContext? BaseExecution => _baseContext;
 

@@ -14,6 +14,13 @@ public sealed partial class EventLoop
 
     private Dictionary<PosixSignal, PosixSignalRegistration>? _signals;
 
+    /// <summary>Whether the loop has its own SIGINT handler; read by <see cref="Runner"/>'s handler on the
+    /// runtime's signal thread, hence volatile.</summary>
+    private volatile bool _hasInterruptHandler;
+
+    /// <summary>Whether the loop has its own SIGINT handler right now; any thread.</summary>
+    internal bool HasInterruptHandler => _hasInterruptHandler;
+
     /// <summary>
     /// Runs <paramref name="callback"/> on the loop each time the process receives
     /// <paramref name="signal"/>; asyncio's <c>add_signal_handler</c>. The signal's default action
@@ -40,6 +47,7 @@ public sealed partial class EventLoop
             context.Cancel = true;
             EnqueueFromAnyThread(s_runSignalCallback, callback, this);
         });
+        _hasInterruptHandler = _signals.ContainsKey(PosixSignal.SIGINT);
     }
 
     /// <summary>Removes the handler of <paramref name="signal"/>; asyncio's <c>remove_signal_handler</c>.</summary>
@@ -55,6 +63,7 @@ public sealed partial class EventLoop
         }
 
         registration.Dispose();
+        _hasInterruptHandler = _signals.ContainsKey(PosixSignal.SIGINT);
         return true;
     }
 
@@ -77,5 +86,6 @@ public sealed partial class EventLoop
         }
 
         _signals.Clear();
+        _hasInterruptHandler = false;
     }
 }

@@ -202,14 +202,22 @@ public sealed partial class EventLoop
     /// <param name="coroutine">The coroutine.</param>
     /// <exception cref="InvalidOperationException">The loop stopped before the task was done.</exception>
     /// <remarks>Rethrows the coroutine's exception.</remarks>
-    public void RunUntilComplete(Coroutine coroutine) => RunUntilComplete((Future)CreateTask(coroutine));
+    public void RunUntilComplete(Coroutine coroutine)
+    {
+        CheckCanRun();
+        RunUntilComplete((Future)CreateTask(coroutine));
+    }
 
     /// <summary>Runs <paramref name="coroutine"/> as a task and the loop until it is done.</summary>
     /// <typeparam name="T">The type of the result.</typeparam>
     /// <param name="coroutine">The coroutine.</param>
     /// <returns>The coroutine's result.</returns>
     /// <exception cref="InvalidOperationException">The loop stopped before the task was done.</exception>
-    public T RunUntilComplete<T>(Coroutine<T> coroutine) => RunUntilComplete(CreateTask(coroutine));
+    public T RunUntilComplete<T>(Coroutine<T> coroutine)
+    {
+        CheckCanRun();
+        return RunUntilComplete(CreateTask(coroutine));
+    }
 
     /// <summary>Runs the loop until <paramref name="task"/> is done and returns its result.</summary>
     /// <typeparam name="T">The type of the result.</typeparam>
@@ -245,7 +253,8 @@ public sealed partial class EventLoop
     private void RunUntilDone(Future future)
     {
         ArgumentNullException.ThrowIfNull(future);
-        CheckClosed();
+        CheckCanRun();
+
         if (!ReferenceEquals(future.LoopOrNull, this))
         {
             throw new ArgumentException("The future belongs to another event loop.", nameof(future));

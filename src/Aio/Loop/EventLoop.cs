@@ -37,6 +37,9 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The task whose step is running; null between steps and in plain callbacks.</summary>
     internal TaskCore? CurrentTaskCore;
 
+    /// <summary>Depth of plain user callbacks running (a step entered inside one is nested).</summary>
+    internal int PlainCallbackDepth;
+
     /// <summary>The synchronization context the loop last installed on its thread (see <see cref="StepScope"/>).</summary>
     internal SynchronizationContext? InstalledContext;
 
@@ -46,7 +49,7 @@ public sealed partial class EventLoop : IDisposable
     private readonly ILogger? _logger;
     private bool _running;
     private bool _stopping;
-    private bool _closed;
+    private volatile bool _closed;
     private int _wakePending;
 
     /// <summary>The execution context of the thread that runs the loop, restored after each plain callback.</summary>
@@ -98,10 +101,9 @@ public sealed partial class EventLoop : IDisposable
 
     // ---- running --------------------------------------------------------------------------------
 
-    /// <summary>Runs the loop until <see cref="Stop"/> is called; asyncio's <c>run_forever()</c>.</summary>
-    /// <exception cref="InvalidOperationException">The loop is closed or already running, or another loop
-    /// runs on this thread.</exception>
-    public void RunForever()
+    /// <summary>Throws unless the loop could start running on this thread now: asyncio's
+    /// <c>_check_closed</c> and <c>_check_running</c>, done before anything is scheduled.</summary>
+    private void CheckCanRun()
     {
         CheckClosed();
         if (_running)
@@ -113,6 +115,14 @@ public sealed partial class EventLoop : IDisposable
         {
             throw new InvalidOperationException("Cannot run the event loop while another loop is running on this thread.");
         }
+    }
+
+    /// <summary>Runs the loop until <see cref="Stop"/> is called; asyncio's <c>run_forever()</c>.</summary>
+    /// <exception cref="InvalidOperationException">The loop is closed or already running, or another loop
+    /// runs on this thread.</exception>
+    public void RunForever()
+    {
+        CheckCanRun();
 
         SynchronizationContext? previousContext = SynchronizationContext.Current;
         _baseContext = ExecutionContext.Capture();
@@ -175,6 +185,9 @@ public sealed partial class EventLoop : IDisposable
 
         FlushUnobservedFaults();
         _closed = true;
+
+        // A finalizer may have queued a report between the flush and the flag: nothing else will read it.
+        DrainFaultReports();
         Ready.Clear();
         Timers.Clear();
         _threadsafe.Clear();
@@ -315,6 +328,14 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>Runs <paramref name="callback"/> on the loop and blocks the calling thread until it ran.</summary>
     internal void SendFromOtherThread(SendOrPostCallback callback, object? state)
     {
+        CheckClosed();
+        if (!_running)
+        {
+            // Nothing would run it: with the loop stopped, the caller is the only one using it.
+            callback(state);
+            return;
+        }
+
         using var done = new ManualResetEventSlim();
         Exception? failure = null;
         EnqueueFromAnyThread(
@@ -323,7 +344,10 @@ public sealed partial class EventLoop : IDisposable
                 var (cb, st, signal, report) = ((SendOrPostCallback, object?, ManualResetEventSlim, Action<Exception>))s!;
                 try
                 {
-                    cb(st);
+                    using (new PlainCallbackScope(EventLoop.CurrentOrNull!))
+                    {
+                        cb(st);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -336,7 +360,14 @@ public sealed partial class EventLoop : IDisposable
             },
             (callback, state, done, (Action<Exception>)(ex => failure = ex)),
             null);
-        done.Wait();
+        while (!done.Wait(100))
+        {
+            if (_closed)
+            {
+                throw new InvalidOperationException("The event loop was closed before the callback ran.");
+            }
+        }
+
         if (failure is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);

@@ -14,13 +14,28 @@ namespace Aio;
 /// </remarks>
 internal readonly ref struct PlainCallbackScope
 {
-    private readonly EventLoop _loop;
+    private readonly EventLoop? _loop;
 
     internal PlainCallbackScope(EventLoop loop)
     {
+        // Outside a running loop (Close reporting lost exceptions, say) the caller's own contexts stay.
+        if (!loop.IsRunningOnCurrentThread)
+        {
+            _loop = null;
+            return;
+        }
+
         _loop = loop;
         loop.InstallLoopContext();
+        loop.PlainCallbackDepth++;
     }
 
-    public void Dispose() => _loop.ResetExecutionContext();
+    public void Dispose()
+    {
+        if (_loop is { } loop)
+        {
+            loop.PlainCallbackDepth--;
+            loop.ResetExecutionContext();
+        }
+    }
 }

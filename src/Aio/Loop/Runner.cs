@@ -18,10 +18,17 @@ internal static class Runner
         {
             AioTask main = spawn(loop);
             int interrupts = 0;
-            if (loop.Options.HandleInterrupt && !loop.HasSignalHandler(PosixSignal.SIGINT))
+            if (loop.Options.HandleInterrupt)
             {
                 interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
                 {
+                    if (loop.HasInterruptHandler)
+                    {
+                        // The application handles SIGINT itself (add_signal_handler replaces the
+                        // runner's handler in asyncio): step aside.
+                        return;
+                    }
+
                     if (Interlocked.Increment(ref interrupts) == 1)
                     {
                         // First Ctrl+C: cancel the main task and let it clean up.

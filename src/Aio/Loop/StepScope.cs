@@ -2,8 +2,9 @@ namespace Aio;
 
 /// <summary>
 /// Enters a task for the length of one step: the loop's current task, the thread's synchronization
-/// context and its execution context (AsyncLocal values) become the task's, and are restored when the
-/// scope is disposed — even when user code changed them.
+/// context and its execution context (AsyncLocal values) become the task's. On exit the current task
+/// and the execution context are always restored (AsyncLocal changes made by the step stay with it);
+/// the synchronization context is restored for nested steps only (see remarks).
 /// </summary>
 /// <remarks>
 /// <para>A struct used with <c>using</c>: no allocation, and the compiler emits the try/finally.</para>
@@ -13,7 +14,8 @@ namespace Aio;
 /// the ready queue ran, not nested in another task's step) neither reads the execution context on entry —
 /// it is the loop's, see <see cref="PlainCallbackScope"/> — nor puts the loop's synchronization context
 /// back on exit: the next step is usually another task's and would switch it again, and the entry points
-/// of plain user code reinstall it. A nested step restores exactly what it found.</para>
+/// of plain user code reinstall it. A nested step — inside another task's step, or inside a plain
+/// callback (an awaiter that resumed a coroutine synchronously) — restores exactly what it found.</para>
 /// </remarks>
 internal readonly ref struct StepScope
 {
@@ -28,7 +30,7 @@ internal readonly ref struct StepScope
         _loop = loop;
         _previousTask = loop.CurrentTaskCore;
         _previousContext = loop.InstalledContext;
-        _nested = _previousTask is not null;
+        _nested = _previousTask is not null || loop.PlainCallbackDepth > 0;
         _previousExecution = _nested ? ExecutionContext.Capture() : loop.BaseExecution;
         loop.CurrentTaskCore = task;
         if (!ReferenceEquals(_previousContext, context))

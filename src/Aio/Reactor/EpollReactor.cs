@@ -69,14 +69,28 @@ internal sealed unsafe class EpollReactor : IReactor
         uint events = ToEpoll(interest);
         if (previous == IoInterest.None)
         {
-            if (Control(Libc.EPOLL_CTL_ADD, fd, events, token, throwOnError: false) == Libc.EEXIST)
+            int error = Control(Libc.EPOLL_CTL_ADD, fd, events, token, throwOnError: false);
+            if (error == Libc.EEXIST)
             {
                 Control(Libc.EPOLL_CTL_MOD, fd, events, token);
             }
+            else if (error != 0)
+            {
+                // EPERM: a regular file or directory, which epoll cannot watch; EBADF: not open.
+                throw new Win32Exception(error, $"Cannot watch descriptor {fd} for readiness");
+            }
         }
-        else if (Control(Libc.EPOLL_CTL_MOD, fd, events, token, throwOnError: false) == Libc.ENOENT)
+        else
         {
-            Control(Libc.EPOLL_CTL_ADD, fd, events, token);
+            int error = Control(Libc.EPOLL_CTL_MOD, fd, events, token, throwOnError: false);
+            if (error == Libc.ENOENT)
+            {
+                Control(Libc.EPOLL_CTL_ADD, fd, events, token);
+            }
+            else if (error != 0)
+            {
+                throw new Win32Exception(error, $"Cannot watch descriptor {fd} for readiness");
+            }
         }
     }
 

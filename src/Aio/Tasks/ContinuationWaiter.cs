@@ -32,7 +32,18 @@ internal sealed class ContinuationWaiter : IFutureWaiter
         _owner = null;
         if (owner is null)
         {
-            continuation();
+            EventLoop? loop = EventLoop.CurrentOrNull;
+            if (loop is null)
+            {
+                continuation();
+            }
+            else
+            {
+                using (new PlainCallbackScope(loop))
+                {
+                    continuation();
+                }
+            }
         }
         else
         {

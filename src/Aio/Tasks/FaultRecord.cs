@@ -62,6 +62,19 @@ internal sealed class UnobservedFaultRecord : FaultRecord
             return;
         }
 
+        try
+        {
+            Report();
+        }
+        catch (Exception)
+        {
+            // An exception escaping a finalizer ends the process; a report that cannot be made (a broken
+            // logger, an exception whose ToString throws) must not.
+        }
+    }
+
+    private void Report()
+    {
         EventLoop? loop = _future.LoopOrNull;
         var context = new LoopExceptionContext(
             _future is AioTask ? "Task exception was never retrieved" : "Future exception was never retrieved",

@@ -339,8 +339,10 @@ public abstract class Future : ICancellableWait
                 fault.Info.Throw();
                 break;
             case CancelledState:
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(CancellationError);
-                break;
+                // A new exception for each awaiter, as asyncio makes one per _make_cancelled_error():
+                // rethrowing the stored one would pile every awaiter's stack onto its trace.
+                CancelledException original = CancellationError;
+                throw new CancelledException(original.CancelMessage, original);
         }
 
         throw new InvalidOperationException("The future is not done yet; its result is not set.");
@@ -472,13 +474,18 @@ public abstract class Future : ICancellableWait
     {
         // Inline completion keeps `await coro` as cheap as a call; the stack check falls back to the
         // ready queue when a long chain of nested coroutines finishes at once.
-        if ((_flags & InlineFlag) != 0 && (_loop is null || RuntimeHelpers.TryEnsureSufficientExecutionStack()))
+        if ((_flags & InlineFlag) != 0 && RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             waiter.OnCompleted(this);
         }
-        else
+        else if (_loop is null)
         {
-            _loop!.Ready.Enqueue(s_notifyWaiter, waiter, this);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Waiter.OnCompleted(s.Future), (Waiter: waiter, Future: this), preferLocal: false);
+        }
+        else if (!_loop.IsClosed)
+        {
+            // A closed loop will never run its ready queue again.
+            _loop.Ready.Enqueue(s_notifyWaiter, waiter, this);
         }
     }
 

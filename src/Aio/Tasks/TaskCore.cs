@@ -58,7 +58,7 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
     /// <summary>The task's loop (kept on the task, not duplicated here).</summary>
     internal EventLoop Loop => Task._loop!;
 
-    private TaskExtras Extras => _extras ??= new TaskExtras();
+    private TaskExtras Extras => Volatile.Read(ref _extras) ?? Interlocked.CompareExchange(ref _extras, new TaskExtras(), null) ?? _extras!;
 
     internal string Name
     {
@@ -136,7 +136,6 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         _waitingOn = null;
         if (_extras is { } extras)
         {
-            extras.ForeignBox = null;
             extras.SpareWaiter = null;
         }
     }
@@ -233,14 +232,7 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
             return;
         }
 
-        try
-        {
-            cts.Cancel();
-        }
-        catch (AggregateException ex)
-        {
-            Loop.CallExceptionHandler(new LoopExceptionContext("Exception in a cancellation callback", ex) { Future = Task });
-        }
+        Loop.CancelTokenSource(cts, Task);
     }
 
     private bool CancelWaits(string? message)
@@ -470,11 +462,11 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
     {
         if (Loop.IsRunningOnCurrentThread)
         {
-            d(state);
+            RunPosted(d, state);
         }
         else
         {
-            Loop.SendFromOtherThread(d, state);
+            Loop.SendFromOtherThread(s => RunPosted(d, s), state);
         }
     }
 

@@ -24,6 +24,21 @@ public sealed class KeyboardInterruptTests
         Assert.Equal(130, host.ExitCode);
     }
 
+    [Fact]
+    public void Run_SigintWithTheApplicationsOwnHandler_OnlyTheApplicationReacts()
+    {
+        // As in asyncio, a loop's own SIGINT handler replaces the runner's: the application shuts down
+        // gracefully, and the main task is not cancelled behind its back.
+        using TestHostProcess host = TestHostProcess.Start("own-sigint");
+        Assert.True(host.WaitForLine("ready", s_guard), Describe("never printed \"ready\"", host));
+
+        Native.SendSignal(host.Id, Native.SIGINT);
+
+        Assert.True(host.WaitForExit(s_guard), Describe("did not exit after SIGINT", host));
+        Assert.Equal(["ready", "graceful shutdown requested", "cleanup done", "finished"], host.Lines);
+        Assert.Equal(0, host.ExitCode);
+    }
+
     private static int IndexOf(IReadOnlyList<string> lines, string line)
     {
         for (int i = 0; i < lines.Count; i++)

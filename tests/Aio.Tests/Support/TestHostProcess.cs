@@ -59,7 +59,7 @@ internal sealed class TestHostProcess : IDisposable
         }
     }
 
-    public static TestHostProcess Start()
+    public static TestHostProcess Start(params string[] arguments)
     {
         var info = new ProcessStartInfo
         {
@@ -85,6 +85,11 @@ internal sealed class TestHostProcess : IDisposable
         }
 
         info.ArgumentList.Add(AssemblyPath);
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
