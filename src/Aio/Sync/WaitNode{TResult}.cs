@@ -22,6 +22,9 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     private ExecutionContext? _executionContext;
     private TaskCore? _task;
 
+    /// <summary>The suspended coroutine to resume, when the waiter is one (see <see cref="OnCompleted"/>).</summary>
+    private AioTask? _box;
+
     internal WaitNode(EventLoop loop, IWaitOwner<TResult> owner)
     {
         _loop = loop;
@@ -68,14 +71,26 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
 
         // The scheduling context is ignored on purpose: a loop wait always resumes on the loop, as the
         // task (or plain callback) that awaited it.
-        if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
+        if (state is Action action && action.Target is TaskCore owner && owner.TakeForeignBox(action) is { } box)
         {
-            _executionContext = ExecutionContext.Capture();
+            // A coroutine awaits the ValueTask: its builder handed the ValueTask's awaiter the task's
+            // foreign continuation. Resume the coroutine itself instead, as loop awaiters do — one step
+            // scope instead of two, and no delegate calls.
+            _box = box;
+            _task = owner;
+        }
+        else
+        {
+            if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
+            {
+                _executionContext = ExecutionContext.Capture();
+            }
+
+            _continuation = continuation;
+            _continuationState = state;
+            _task = _loop.CurrentTaskCore;
         }
 
-        _continuation = continuation;
-        _continuationState = state;
-        _task = _loop.CurrentTaskCore;
         if (Status != Waiting)
         {
             Wake();
@@ -88,7 +103,7 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
 
     internal override void Wake()
     {
-        if (_continuation is not null)
+        if (_continuation is not null || _box is not null)
         {
             _loop.Ready.Enqueue(s_resume, this, null);
         }
@@ -96,6 +111,13 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
 
     private void Resume()
     {
+        if (_box is { } box)
+        {
+            // The coroutine's own step scope sets the task and its execution context.
+            box.Resume();
+            return;
+        }
+
         Action<object?> continuation = _continuation!;
         object? state = _continuationState;
         if (_executionContext is { } context)
@@ -167,6 +189,7 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         _continuationState = null;
         _executionContext = null;
         _task = null;
+        _box = null;
         Value = default;
         Tag = null;
         Error = null;
