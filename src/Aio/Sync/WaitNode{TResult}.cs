@@ -147,8 +147,11 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         try
         {
             // A cancellation that arrived after the grant is delivered here, at the resumption — after
-            // giving the grant back, so that it is neither kept nor lost.
-            _task?.EndWait(this, waitWasCancelled: !granted || CancelPending);
+            // giving the grant back, so that it is neither kept nor lost. So is one that arrived after the
+            // wait failed (a queue shut down, a barrier broken): a failed wait was not cancelled, and
+            // asyncio's __step throws the pending CancelledError in place of the failure. Counting it as
+            // cancelled would swallow the request while Cancel() had returned true.
+            _task?.EndWait(this, waitWasCancelled: status == Cancelled || CancelPending);
         }
         catch
         {
