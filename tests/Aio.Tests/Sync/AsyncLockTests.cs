@@ -3,6 +3,8 @@ using Aio.Tests.Support;
 
 namespace Aio.Tests.Sync;
 
+/// <summary>asyncio's <c>LockTests</c> (test_locks.py, 3.13), less the repr and <c>loop=</c> cases, plus
+/// the hand-off and pooled-wait guarantees of <see cref="AsyncLock"/>.</summary>
 public sealed class AsyncLockTests
 {
     [Fact]
@@ -18,6 +20,51 @@ public sealed class AsyncLockTests
             l.Release();
             Assert.False(l.IsLocked);
         });
+    }
+
+    [Fact]
+    public void AcquireAsync_Contended_WakesOneWaiterPerRelease()
+    {
+        // asyncio: test_acquire.
+        LoopTest.Run(async _ =>
+        {
+            var l = new AsyncLock();
+            var result = new List<int>();
+            await l.AcquireAsync();
+
+            AioTask t1 = AsyncIO.CreateTask(AcquireAndRecord(l, 1, result));
+            AioTask t2 = AsyncIO.CreateTask(AcquireAndRecord(l, 2, result));
+            await AsyncIO.Sleep(0);
+            Assert.Empty(result);
+
+            l.Release();
+            await AsyncIO.Sleep(0);
+            Assert.Equal([1], result);
+
+            await AsyncIO.Sleep(0);
+            Assert.Equal([1], result);
+
+            AioTask t3 = AsyncIO.CreateTask(AcquireAndRecord(l, 3, result));
+            l.Release();
+            await AsyncIO.Sleep(0);
+            Assert.Equal([1, 2], result);
+
+            l.Release();
+            await AsyncIO.Sleep(0);
+            Assert.Equal([1, 2, 3], result);
+
+            Assert.True(t1.IsCompletedSuccessfully);
+            Assert.True(t2.IsCompletedSuccessfully);
+            Assert.True(t3.IsCompletedSuccessfully);
+            Assert.True(l.IsLocked);
+            l.Release();
+        });
+
+        static async Coroutine AcquireAndRecord(AsyncLock l, int id, List<int> result)
+        {
+            await l.AcquireAsync();
+            result.Add(id);
+        }
     }
 
     [Fact]
@@ -57,40 +104,192 @@ public sealed class AsyncLockTests
     }
 
     [Fact]
-    public void Release_NotLocked_Throws()
+    public void Release_NotLocked_ThrowsInvalidOperation()
     {
+        // asyncio: test_release_not_acquired (RuntimeError there).
         LoopTest.Run(async _ =>
         {
             var l = new AsyncLock();
-            Assert.Throws<InvalidOperationException>(l.Release);
+            var error = Assert.Throws<InvalidOperationException>(l.Release);
+            Assert.Contains("not acquired", error.Message);
+            Assert.False(l.IsLocked);
             await AsyncIO.Sleep(0);
         });
     }
 
     [Fact]
-    public void CancelWhileWaiting_LeavesWithoutTheLock()
+    public void Release_NoWaiters_Unlocks()
+    {
+        // asyncio: test_release_no_waiters.
+        LoopTest.Run(async _ =>
+        {
+            var l = new AsyncLock();
+            await l.AcquireAsync();
+            Assert.True(l.IsLocked);
+            l.Release();
+            Assert.False(l.IsLocked);
+            Assert.Throws<InvalidOperationException>(l.Release);
+        });
+    }
+
+    [Fact]
+    public void LockAsync_UsingBlock_HoldsTheLockInsideOnly()
+    {
+        // asyncio: test_context_manager.
+        LoopTest.Run(async _ =>
+        {
+            var l = new AsyncLock();
+            Assert.False(l.IsLocked);
+            using (await l.LockAsync())
+            {
+                Assert.True(l.IsLocked);
+            }
+
+            Assert.False(l.IsLocked);
+        });
+    }
+
+    [Fact]
+    public void TryAcquire_NeverWaits()
+    {
+        LoopTest.Run(async _ =>
+        {
+            var l = new AsyncLock();
+            Assert.True(l.TryAcquire());
+            Assert.False(l.TryAcquire());
+            Assert.Equal(0, l.WaitingCount);
+            l.Release();
+            Assert.True(l.TryAcquire());
+            l.Release();
+            await AsyncIO.Sleep(0);
+        });
+    }
+
+    [Fact]
+    public void DefaultReleaser_ReleasesNothing()
     {
         LoopTest.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
-            AioTask waiter = AsyncIO.CreateTask(Acquire(l));
-            await AsyncIO.Sleep(0);
-            Assert.Equal(1, l.WaitingCount);
+            default(AsyncReleaser).Dispose();
+            Assert.True(l.IsLocked);
+            l.Release();
+        });
+    }
 
-            waiter.Cancel();
+    [Fact]
+    public void AcquireAsync_CancelledWhileWaiting_LeavesWithoutTheLock()
+    {
+        // asyncio: test_acquire_cancel.
+        LoopTest.Run(async loop =>
+        {
+            var l = new AsyncLock();
+            await l.AcquireAsync();
+            AioTask waiter = AsyncIO.CreateTask(Acquire(l));
+            loop.CallSoon(() => waiter.Cancel());
             await AioAssert.ThrowsAsync<CancelledException>(waiter);
             Assert.Equal(0, l.WaitingCount);
             l.Release();
             Assert.False(l.IsLocked);
         });
+    }
 
-        static async Coroutine Acquire(AsyncLock l) => await l.AcquireAsync();
+    [Fact]
+    public void CancelWhileWaiting_ThenRelease_GoesToTheNextWaiter()
+    {
+        // asyncio: test_cancel_race. B is cancelled while waiting, at the same time as A releases; C must
+        // get the lock.
+        LoopTest.Run(async loop =>
+        {
+            var l = new AsyncLock();
+            Future<object?> blocker = loop.CreateFuture<object?>();
+            AioTask ta = AsyncIO.CreateTask(LockIt(l, blocker));
+            await AsyncIO.Sleep(0);
+            Assert.True(l.IsLocked);
+            AioTask tb = AsyncIO.CreateTask(LockIt(l, null));
+            await AsyncIO.Sleep(0);
+            Assert.Equal(1, l.WaitingCount);
+            AioTask tc = AsyncIO.CreateTask(LockIt(l, null));
+            await AsyncIO.Sleep(0);
+            Assert.Equal(2, l.WaitingCount);
+
+            blocker.SetResult(null);
+            tb.Cancel();
+            Assert.Equal(1, l.WaitingCount);
+            await AsyncIO.Sleep(0);
+            Assert.True(ta.IsCompletedSuccessfully);
+            Assert.True(tb.IsCancelled);
+            await tc;
+            Assert.False(l.IsLocked);
+        });
+
+        static async Coroutine LockIt(AsyncLock l, Future? blocker)
+        {
+            await l.AcquireAsync();
+            try
+            {
+                if (blocker is not null)
+                {
+                    await blocker;
+                }
+            }
+            finally
+            {
+                l.Release();
+            }
+        }
+    }
+
+    [Fact]
+    public void CancelThenRelease_InOneCallback_HandsTheLockToExactlyOneWaiter()
+    {
+        // asyncio: test_cancel_release_race (bpo-32734): cancelling the first waiter and releasing in the
+        // same callback must not let two waiters take the lock.
+        LoopTest.Run(async loop =>
+        {
+            var l = new AsyncLock();
+            int lockCount = 0;
+            int callCount = 0;
+            await l.AcquireAsync();
+
+            AioTask t1 = AsyncIO.CreateTask(LockIt());
+            AioTask t2 = AsyncIO.CreateTask(LockIt());
+            AioTask t3 = AsyncIO.CreateTask(LockIt());
+            await AsyncIO.Sleep(0);
+
+            loop.CallSoon(() =>
+            {
+                t1.Cancel();
+                l.Release();
+            });
+            await AioAssert.ThrowsAsync<CancelledException>(t1);
+
+            Assert.Equal(1, lockCount);
+            Assert.Equal(3, callCount);
+            Assert.True(t1.IsCancelled);
+            Assert.True(t2.IsCompletedSuccessfully);
+
+            t3.Cancel();
+            await AsyncIO.Sleep(0);
+            Assert.True(t3.IsCancelled);
+            Assert.True(l.IsLocked);
+            l.Release();
+            Assert.False(l.IsLocked);
+
+            async Coroutine LockIt()
+            {
+                callCount++;
+                await l.AcquireAsync();
+                lockCount++;
+            }
+        });
     }
 
     [Fact]
     public void CancelAfterHandOff_PassesTheLockToTheNextWaiter()
     {
+        // asyncio: test_finished_waiter_cancelled.
         LoopTest.Run(async _ =>
         {
             var l = new AsyncLock();
@@ -118,4 +317,37 @@ public sealed class AsyncLockTests
             }
         }
     }
+
+    [Fact]
+    public void WaitValueTask_AwaitedTwice_FailsLoudly()
+    {
+        LoopTest.Run(async _ =>
+        {
+            var l = new AsyncLock();
+            await l.AcquireAsync();
+            AioTask<bool> reuse = AsyncIO.CreateTask(AwaitTwice(l));
+            await AsyncIO.Sleep(0);
+            l.Release();
+            Assert.True(await reuse);
+            Assert.True(l.IsLocked);
+            l.Release();
+        });
+
+        static async Coroutine<bool> AwaitTwice(AsyncLock l)
+        {
+            ValueTask wait = l.AcquireAsync();
+            await wait;
+            try
+            {
+                await wait;
+                return false;
+            }
+            catch (InvalidOperationException ex)
+            {
+                return ex.Message.Contains("awaited twice", StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static async Coroutine Acquire(AsyncLock l) => await l.AcquireAsync();
 }
