@@ -22,6 +22,8 @@ namespace Aio.Sync;
 /// </remarks>
 public sealed class CapacityLimiter : IWaitOwner<AsyncReleaser>, IReleasable
 {
+    private const string AlreadyHolds = "This borrower already holds a token of this CapacityLimiter.";
+
     private readonly ParkingLot _waiters = new();
     private readonly HashSet<object> _borrowers = new(ReferenceEqualityComparer.Instance);
     private WaitNodePool<AsyncReleaser> _pool;
@@ -98,7 +100,7 @@ public sealed class CapacityLimiter : IWaitOwner<AsyncReleaser>, IReleasable
     /// <param name="borrower">Who holds the token; compared by reference.</param>
     /// <returns>Completes when <paramref name="borrower"/> holds a token. Await it exactly once.</returns>
     /// <remarks>A cancellation point when it waits. Loop thread only.</remarks>
-    /// <exception cref="InvalidOperationException"><paramref name="borrower"/> already holds a token.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="borrower"/> already holds a token, or got one through another wait while this one waited.</exception>
     /// <exception cref="CancelledException">The task was cancelled while waiting; nothing was borrowed.</exception>
     public ValueTask AcquireOnBehalfOfAsync(object borrower)
     {
@@ -168,7 +170,7 @@ public sealed class CapacityLimiter : IWaitOwner<AsyncReleaser>, IReleasable
         ArgumentNullException.ThrowIfNull(borrower);
         if (_borrowers.Contains(borrower))
         {
-            throw new InvalidOperationException("This borrower already holds a token of this CapacityLimiter.");
+            throw new InvalidOperationException(AlreadyHolds);
         }
 
         if (_borrowers.Count < _totalTokens && _waiters.Count == 0)
@@ -184,8 +186,16 @@ public sealed class CapacityLimiter : IWaitOwner<AsyncReleaser>, IReleasable
     {
         while (_borrowers.Count < _totalTokens && _waiters.First is { } node)
         {
-            _borrowers.Add(node.Tag!);
             _waiters.Remove(node);
+            if (!_borrowers.Add(node.Tag!))
+            {
+                // The same borrower parked twice and its other wait got a token first. Granting this one
+                // too would let it hold two tokens while one is counted (and over-admit everyone after
+                // it), so it fails as a second acquire by a holder does.
+                node.Fail(new InvalidOperationException(AlreadyHolds));
+                continue;
+            }
+
             node.Grant();
         }
     }
