@@ -208,10 +208,14 @@ public sealed class CapacityLimiter : IWaitOwner<AsyncReleaser>, IReleasable
         return node;
     }
 
-    private static AioTask CurrentTask() =>
-        EventLoop.CurrentOrNull?.CurrentTaskCore?.Task
-        ?? throw new InvalidOperationException(
-            "CapacityLimiter borrows for the current task, and no task is running; use the OnBehalfOf methods.");
+    private AioTask CurrentTask()
+    {
+        // Check the loop first: from a foreign thread "no task is running" would hide the real mistake.
+        _binding.Check(this);
+        return EventLoop.CurrentOrNull?.CurrentTaskCore?.Task
+            ?? throw new InvalidOperationException(
+                "CapacityLimiter borrows for the current task, and no task is running; use the OnBehalfOf methods.");
+    }
 
     AsyncReleaser IWaitOwner<AsyncReleaser>.OnGranted(WaitNode<AsyncReleaser> node) => new(this, node.Tag);
 

@@ -55,17 +55,25 @@ internal struct LoopBinding
         ThrowWrongLoop(primitive);
     }
 
+    /// <summary>The type's name as the user wrote it: "AsyncQueue", not "AsyncQueue`1".</summary>
+    private static string NameOf(object primitive)
+    {
+        string name = primitive.GetType().Name;
+        int arity = name.IndexOf('`', StringComparison.Ordinal);
+        return arity < 0 ? name : name[..arity];
+    }
+
     [DoesNotReturn]
     private static EventLoop ThrowNoLoop(object primitive) =>
-        throw new InvalidOperationException($"{primitive.GetType().Name} can only be waited on from a coroutine running on an event loop.");
+        throw new InvalidOperationException($"{NameOf(primitive)} can only be waited on from a coroutine running on an event loop.");
 
     [DoesNotReturn]
     private static void ThrowForeignThread(object primitive) =>
         throw new InvalidOperationException(
-            $"{primitive.GetType().Name} belongs to an event loop running on another thread; use it from that loop "
+            $"{NameOf(primitive)} belongs to an event loop running on another thread; use it from that loop "
             + "(EventLoop.CallSoonThreadsafe gets there from other threads).");
 
     [DoesNotReturn]
     private static void ThrowWrongLoop(object primitive) =>
-        throw new InvalidOperationException($"{primitive.GetType().Name} is bound to a different event loop.");
+        throw new InvalidOperationException($"{NameOf(primitive)} is bound to a different event loop.");
 }
