@@ -121,6 +121,12 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
 
     private int AvailableCount => StoredCount - _reservedItems;
 
+    /// <summary>The invariant the promises keep, for tests: a getter parked while an item nobody was
+    /// promised is in the store, or a putter parked while a slot nobody was promised is free, has lost
+    /// its wake-up.</summary>
+    internal bool HasLostWakeUp =>
+        (_getters.Count > 0 && AvailableCount > 0) || (_state == Open && _putters.Count > 0 && !IsFullCore);
+
     // ---- the store, supplied by each kind of queue ----------------------------------------------
 
     private protected abstract int StoredCount { get; }

@@ -10,7 +10,7 @@ public sealed class AsyncLifoQueueTests
     public void Items_ComeOutLastInFirstOut()
     {
         // asyncio: LifoQueueTests.test_order.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncLifoQueue<int>();
             foreach (int i in new[] { 1, 3, 2 })
@@ -27,7 +27,7 @@ public sealed class AsyncLifoQueueTests
     public void WokenGetter_TakesTheNewestItemWhenItRuns()
     {
         // As in asyncio, a woken getter takes whatever is first when it resumes, not the item that woke it.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncLifoQueue<string>();
             AioTask<string> getter = AsyncIO.CreateTask(Get(q));
@@ -43,7 +43,7 @@ public sealed class AsyncLifoQueueTests
     [Fact]
     public void MaxSize_AppliesAsForAnyQueue()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncLifoQueue<int>(maxSize: 2);
             q.PutNowait(1);

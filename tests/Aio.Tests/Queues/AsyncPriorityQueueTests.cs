@@ -11,7 +11,7 @@ public sealed class AsyncPriorityQueueTests
     public void Items_ComeOutSmallestFirst()
     {
         // asyncio: PriorityQueueTests.test_order.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncPriorityQueue<int>();
             foreach (int i in new[] { 1, 3, 2 })
@@ -27,7 +27,7 @@ public sealed class AsyncPriorityQueueTests
     [Fact]
     public void EqualPriorities_ComeOutInTheOrderTheyWerePut()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncPriorityQueue<(int Priority, string Name)>(
                 comparer: Comparer<(int Priority, string Name)>.Create((a, b) => a.Priority.CompareTo(b.Priority)));
@@ -55,7 +55,7 @@ public sealed class AsyncPriorityQueueTests
     {
         // A seeded random mix against a stable sort: the heap's order and its tie-break over many
         // sift-ups and sift-downs.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var random = new Random(12345);
             var q = new AsyncPriorityQueue<(int Key, int Seq)>(
@@ -91,7 +91,7 @@ public sealed class AsyncPriorityQueueTests
     [Fact]
     public void Comparer_DecidesTheOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncPriorityQueue<int>(comparer: Comparer<int>.Create((a, b) => b.CompareTo(a)));
             foreach (int i in new[] { 1, 3, 2 })
@@ -109,7 +109,7 @@ public sealed class AsyncPriorityQueueTests
     public void WokenGetter_TakesTheBestItemWhenItRuns()
     {
         // As in asyncio, a woken getter takes the smallest item when it resumes, not the one that woke it.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncPriorityQueue<int>();
             AioTask<int> getter = AsyncIO.CreateTask(Get(q));

@@ -11,7 +11,7 @@ public sealed class AsyncQueueTests
     public void IsEmpty_FollowsPutAndGet()
     {
         // asyncio: test_empty.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             Assert.True(q.IsEmpty);
@@ -26,7 +26,7 @@ public sealed class AsyncQueueTests
     public void IsFull_OnlyWithALimit()
     {
         // asyncio: test_full.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var unbounded = new AsyncQueue<int>();
             Assert.False(unbounded.IsFull);
@@ -57,7 +57,7 @@ public sealed class AsyncQueueTests
     public void Items_ComeOutFirstInFirstOut()
     {
         // asyncio: test_order.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             foreach (int i in new[] { 1, 3, 2 })
@@ -75,7 +75,7 @@ public sealed class AsyncQueueTests
     public void PutAsync_Full_WaitsForAFreeSlot()
     {
         // asyncio: test_maxsize.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(maxSize: 2);
             Assert.Equal(2, q.MaxSize);
@@ -111,7 +111,7 @@ public sealed class AsyncQueueTests
     [Fact]
     public void ProducerConsumer_MaxSizeOne_PassesEveryItemInOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var queue = new AsyncQueue<int>(1);
             var received = new List<int>();
@@ -143,7 +143,7 @@ public sealed class AsyncQueueTests
     public void GetAsync_ItemThere_CompletesSynchronously()
     {
         // asyncio: test_blocking_get.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             q.PutNowait(1);
@@ -157,7 +157,7 @@ public sealed class AsyncQueueTests
     public void GetAsync_Empty_WaitsForAPut()
     {
         // asyncio: test_blocking_get_wait (call_soon in place of call_later).
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var q = new AsyncQueue<int>();
             var started = new Aio.Sync.AsyncEvent();
@@ -183,7 +183,7 @@ public sealed class AsyncQueueTests
     public void GetNowait_TakesAnItem_OrThrowsQueueEmpty()
     {
         // asyncio: test_nonblocking_get, test_nonblocking_get_exception.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             q.PutNowait(1);
@@ -198,7 +198,7 @@ public sealed class AsyncQueueTests
     public void GetterCancelledWhileWaiting_TheNextGetterGetsTheItem()
     {
         // asyncio: test_get_cancelled_race.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<string>();
             AioTask<string> t1 = AsyncIO.CreateTask(Get(q));
@@ -218,7 +218,7 @@ public sealed class AsyncQueueTests
     public void GetAsync_WithWaitingPutters_TakesTheirItemsInOrder()
     {
         // asyncio: test_get_with_waiting_putters.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<string>(maxSize: 1);
             AioTask pa = AsyncIO.CreateTask(Put(q, "a"));
@@ -233,7 +233,7 @@ public sealed class AsyncQueueTests
     public void ProducerAndConsumer_OverAOneSlotQueue_BothFinish()
     {
         // asyncio: test_why_are_getters_waiting, test_why_are_putters_waiting.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(1);
             var got = new List<int>();
@@ -291,7 +291,7 @@ public sealed class AsyncQueueTests
     {
         // asyncio: test_cancelled_getters_not_being_held_in_self_getters. A getter that timed out must not
         // stay in line: the next item is there for a get that does not wait.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(maxSize: 5);
             await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(Get(q), 0.001));
@@ -305,7 +305,7 @@ public sealed class AsyncQueueTests
     public void GetterCancelledAfterAnItemArrived_TheItemIsNotDropped()
     {
         // asyncio: test_get_cancel_drop_one_pending_reader.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             AioTask<int> reader = AsyncIO.CreateTask(Get(q));
@@ -327,7 +327,7 @@ public sealed class AsyncQueueTests
     {
         // asyncio: test_get_cancel_drop_many_pending_readers. asyncio leaves the order between reader2
         // and reader3 undefined; here the promise passes to reader3 and reader2 runs first.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             AioTask<int> reader1 = AsyncIO.CreateTask(Get(q));
@@ -351,7 +351,7 @@ public sealed class AsyncQueueTests
     public void PutAsync_Unbounded_NeverWaits()
     {
         // asyncio: test_blocking_put, test_nonblocking_put.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             ValueTask put = q.PutAsync(1);
@@ -369,7 +369,7 @@ public sealed class AsyncQueueTests
     public void PutAsync_Full_WaitsForAGet()
     {
         // asyncio: test_blocking_put_wait (call_soon in place of call_later).
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var q = new AsyncQueue<int>(maxSize: 1);
             var started = new Aio.Sync.AsyncEvent();
@@ -396,7 +396,7 @@ public sealed class AsyncQueueTests
     public void PutterCancelledAfterASlotFreed_RetryAddsTheItemOnce()
     {
         // asyncio: test_put_cancel_drop.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(1);
             q.PutNowait(1);
@@ -418,7 +418,7 @@ public sealed class AsyncQueueTests
     public void PutNowait_Full_ThrowsQueueFull()
     {
         // asyncio: test_nonblocking_put_exception.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(maxSize: 1);
             q.PutNowait(1);
@@ -434,7 +434,7 @@ public sealed class AsyncQueueTests
     public void PutAsync_InATask_CompletesWhenTheGetRuns()
     {
         // asyncio: test_put_cancelled (despite its name, nothing is cancelled).
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             AioTask<bool> t = AsyncIO.CreateTask(QueuePut());
@@ -454,7 +454,7 @@ public sealed class AsyncQueueTests
     public void PutterCancelledWhileWaiting_ItsItemNeverArrives()
     {
         // asyncio: test_put_cancelled_race.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<string>(maxSize: 1);
             AioTask putA = AsyncIO.CreateTask(Put(q, "a"));
@@ -479,7 +479,7 @@ public sealed class AsyncQueueTests
     public void PutAsync_WithAWaitingGetter_HandsItTheItem()
     {
         // asyncio: test_put_with_waiting_getters.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<string>();
             AioTask<string> t = AsyncIO.CreateTask(Get(q));
@@ -493,7 +493,7 @@ public sealed class AsyncQueueTests
     public void PutterCancelledWhileWaiting_LeavesTheLine()
     {
         // asyncio: test_cancelled_puts_not_being_held_in_self_putters.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(maxSize: 1);
             q.PutNowait(1);
@@ -514,7 +514,7 @@ public sealed class AsyncQueueTests
     public void PutterCancelledAfterAGetFreedItsSlot_AddsNothing()
     {
         // asyncio: test_cancelled_put_silence_value_error_exception.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(1);
             q.PutNowait(1);
@@ -532,7 +532,7 @@ public sealed class AsyncQueueTests
     [Fact]
     public void CancelledPutAfterGrant_AddsNothing_AndTheSlotGoesToTheNextPutter()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var queue = new AsyncQueue<string>(1);
             queue.PutNowait("a");
@@ -558,7 +558,7 @@ public sealed class AsyncQueueTests
     {
         // The documented difference from asyncio: between the wake-up and the resumption, IsFull is true
         // while Count < MaxSize, because the free slot is promised to the waiting putter.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<string>(maxSize: 1);
             q.PutNowait("a");
@@ -581,7 +581,7 @@ public sealed class AsyncQueueTests
     {
         // The other documented difference: between the wake-up and the resumption, Count > 0 while a get
         // that does not wait finds nothing, because the item is promised to the waiting getter.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<string>();
             AioTask<string> waiting = AsyncIO.CreateTask(Get(q));

@@ -11,7 +11,7 @@ public sealed class QueueEnumeratorTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void AwaitForeach_EndsAfterAPlainShutdown_OnceDrained(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             var received = new List<int>();
@@ -35,7 +35,7 @@ public sealed class QueueEnumeratorTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void AwaitForeach_OverAShutDownQueue_YieldsWhatIsLeftThenEnds(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             q.PutNowait(1);
@@ -51,7 +51,7 @@ public sealed class QueueEnumeratorTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void AwaitForeach_EndsAtOnceAfterAnImmediateShutdown(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             var received = new List<int>();
@@ -68,7 +68,7 @@ public sealed class QueueEnumeratorTests
     [Fact]
     public void AwaitForeach_TokenCancelledWhileWaiting_ThrowsOperationCanceled_AndLosesNothing()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             using var cts = new CancellationTokenSource();
@@ -93,7 +93,7 @@ public sealed class QueueEnumeratorTests
     [Fact]
     public void AwaitForeach_TokenCancelledFromAnotherThread_EndsTheWaitingStep()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             using var cts = new CancellationTokenSource();
@@ -110,7 +110,7 @@ public sealed class QueueEnumeratorTests
     [Fact]
     public void AwaitForeach_TokenAlreadyCancelled_TakesNothing()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             q.PutNowait(1);
@@ -128,7 +128,7 @@ public sealed class QueueEnumeratorTests
     {
         // The put promises the item to the waiting step before the token is cancelled: the item is
         // delivered, and the next step throws.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             using var cts = new CancellationTokenSource();
@@ -147,7 +147,7 @@ public sealed class QueueEnumeratorTests
     [Fact]
     public void AwaitForeach_TaskCancelled_ThrowsCancelled_AndLosesNothing()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             var received = new List<int>();
@@ -165,7 +165,7 @@ public sealed class QueueEnumeratorTests
     [Fact]
     public void TwoEnumerators_ShareTheItemsFairly()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
             var a = new List<int>();

@@ -11,7 +11,7 @@ public sealed class QueueJoinTests
     public void TaskDone_MoreThanPut_ThrowsInvalidOperation(string kind)
     {
         // asyncio: test_task_done_underflow (ValueError there).
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             Assert.Contains("more times", Assert.Throws<InvalidOperationException>(q.TaskDone).Message);
@@ -30,7 +30,7 @@ public sealed class QueueJoinTests
     public void JoinAsync_ReturnsOnceEveryItemIsDone(string kind)
     {
         // asyncio: test_task_done.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             for (int i = 0; i < 100; i++)
@@ -72,7 +72,7 @@ public sealed class QueueJoinTests
     public void JoinAsync_EmptyQueue_ReturnsAtOnce(string kind)
     {
         // asyncio: test_join_empty_queue.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             ValueTask join = q.JoinAsync();
@@ -86,7 +86,7 @@ public sealed class QueueJoinTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void JoinAsync_ManyJoiners_AllReleasedByTheLastTaskDone(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             q.PutNowait(1);
@@ -110,7 +110,7 @@ public sealed class QueueJoinTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void JoinAsync_Cancelled_LeavesAndOthersStillWait(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             q.PutNowait(1);

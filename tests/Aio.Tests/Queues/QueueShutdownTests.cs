@@ -12,7 +12,7 @@ public sealed class QueueShutdownTests
     public void Shutdown_Empty_FailsWaitingGetters_AndEveryPutAndGet(string kind)
     {
         // asyncio: test_shutdown_empty.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind);
             AioTask<string> getTask = AsyncIO.CreateTask(Get(q));
@@ -41,7 +41,7 @@ public sealed class QueueShutdownTests
     public void Shutdown_NonEmpty_FailsPutters_LetsGetsDrain_AndJoinWaitsForTaskDone(string kind)
     {
         // asyncio: test_shutdown_nonempty.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind, maxSize: 1);
             q.PutNowait("data");
@@ -79,7 +79,7 @@ public sealed class QueueShutdownTests
     public void ShutdownImmediate_DiscardsItems_AndReleasesJoin(string kind)
     {
         // asyncio: test_shutdown_immediate.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind);
             q.PutNowait("data");
@@ -106,7 +106,7 @@ public sealed class QueueShutdownTests
     public void ShutdownImmediate_WithAnItemTakenButNotDone_JoinWaitsForIt(string kind)
     {
         // asyncio: test_shutdown_immediate_with_unfinished.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind);
             q.PutNowait("data");
@@ -138,7 +138,7 @@ public sealed class QueueShutdownTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void ShutdownImmediate_FailsEveryWaitingGetterAndPutter(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var empty = QueueKinds.Create<int>(kind, maxSize: 1);
             AioTask<int>[] getters = Enumerable.Range(0, 3).Select(_ => AsyncIO.CreateTask(Get(empty))).ToArray();
@@ -169,7 +169,7 @@ public sealed class QueueShutdownTests
     public void Shutdown_GetterWokenBefore_KeepsItsItem(string kind)
     {
         // A plain shutdown lets gets drain the queue: a getter already woken for an item still gets it.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind);
             AioTask<string> getter = AsyncIO.CreateTask(Get(q));
@@ -186,7 +186,7 @@ public sealed class QueueShutdownTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void ShutdownImmediate_GetterWokenBefore_FindsItsItemGone(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind);
             AioTask<string> getter = AsyncIO.CreateTask(Get(q));
@@ -205,7 +205,7 @@ public sealed class QueueShutdownTests
     public void Shutdown_PutterWokenBefore_IsRefusedAndAddsNothing(string kind)
     {
         // asyncio too: a putter woken for a slot checks again, and a shut-down queue refuses it.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind, maxSize: 1);
             q.PutNowait("first");
@@ -227,7 +227,7 @@ public sealed class QueueShutdownTests
     {
         // The get already failed with QueueShutDownException when the cancel arrives; Cancel() returns true,
         // so the task must end cancelled, as asyncio's __step throws the pending CancelledError.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             AioTask<int> getter = AsyncIO.CreateTask(Get(q));
@@ -243,7 +243,7 @@ public sealed class QueueShutdownTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void Shutdown_ThenCancelBeforeThePutterRuns_TheTaskEndsCancelled(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind, maxSize: 1);
             q.PutNowait(1);
@@ -261,7 +261,7 @@ public sealed class QueueShutdownTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void Shutdown_Twice_OrImmediateAfterPlain_IsAllowed(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             q.PutNowait(1);

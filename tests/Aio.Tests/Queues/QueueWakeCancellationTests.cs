@@ -14,7 +14,7 @@ public sealed class QueueWakeCancellationTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void GettersCancelledAfterItemsArrived_EveryItemIsDeliveredExactlyOnce(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             AioTask<int>[] getters = Enumerable.Range(0, 5).Select(_ => AsyncIO.CreateTask(Get(q))).ToArray();
@@ -42,7 +42,7 @@ public sealed class QueueWakeCancellationTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void OnlyGetterCancelledAfterAnItemArrived_TheItemStaysForTheNextGet(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<string>(kind);
             AioTask<string> getter = AsyncIO.CreateTask(Get(q));
@@ -61,7 +61,7 @@ public sealed class QueueWakeCancellationTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void PuttersCancelledAfterSlotsFreed_ExactlyTheOtherItemsArrive(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind, maxSize: 2);
             q.PutNowait(-1);
@@ -93,7 +93,7 @@ public sealed class QueueWakeCancellationTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void JoinerCancelledAfterTheLastTaskDone_OtherJoinersAreStillReleased(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             q.PutNowait(1);

@@ -24,7 +24,7 @@ public sealed class AsyncBarrierTests
     public void WaitAsync_AllParties_EachGetsADistinctIndex()
     {
         // asyncio: test_context_manager.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(3);
             int[] results = await GatherTasks(3, () => Wait(barrier));
@@ -38,7 +38,7 @@ public sealed class AsyncBarrierTests
     public void OneParty_PassesAtOnceWithIndexZero()
     {
         // asyncio: test_filling_one_task, test_filling_one_task_twice.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(1);
             ValueTask<int> first = barrier.WaitAsync();
@@ -54,7 +54,7 @@ public sealed class AsyncBarrierTests
     public void WaitAsync_FillsTaskByTask()
     {
         // asyncio: test_filling_task_by_task.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(3);
             AioTask<int> t1 = AsyncIO.CreateTask(Wait(barrier));
@@ -80,7 +80,7 @@ public sealed class AsyncBarrierTests
     public void WaitAsync_TwiceInARow_PassesTwoRounds()
     {
         // asyncio: test_filling_tasks_wait_twice, test_filling_tasks_check_return_value.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var results1 = new List<bool>();
@@ -109,7 +109,7 @@ public sealed class AsyncBarrierTests
         // asyncio: test_draining_state, test_blocking_tasks_while_draining. In asyncio the first tasks out
         // see the barrier "draining" and a new wait blocks until the last one has left. Here there is no
         // draining: the first task out may start the next round while the others have not resumed yet.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var waitingWhenOut = new List<int>();
@@ -130,7 +130,7 @@ public sealed class AsyncBarrierTests
     public void WaiterCancelled_LeavesAndTheBarrierNeedsOneMore()
     {
         // asyncio: test_filling_tasks_cancel_one.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(3);
             var results = new List<bool>();
@@ -170,7 +170,7 @@ public sealed class AsyncBarrierTests
     public void Reset_NoWaiters_LeavesItUsable()
     {
         // asyncio: test_reset_barrier.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(1);
             barrier.Reset();
@@ -184,7 +184,7 @@ public sealed class AsyncBarrierTests
     public void Reset_WhileTasksWait_BreaksTheirWaitButNotTheBarrier()
     {
         // asyncio: test_reset_barrier_while_tasks_waiting.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var results = new List<bool>();
@@ -216,7 +216,7 @@ public sealed class AsyncBarrierTests
     public void Reset_WhileTasksWait_TheyCanWaitAgain()
     {
         // asyncio: test_reset_barrier_while_tasks_waiting_and_waiting_again.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var results1 = new List<bool>();
@@ -267,7 +267,7 @@ public sealed class AsyncBarrierTests
         // their second wait until draining ends, and the reset does not break them. Here they start the
         // next round at once, so the last task's reset breaks that round: they see BrokenBarrierException,
         // and all N then meet again.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var results1 = new List<bool>();
@@ -314,7 +314,7 @@ public sealed class AsyncBarrierTests
     public void Abort_BreaksTheBarrier()
     {
         // asyncio: test_abort_barrier.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(1);
             barrier.Abort();
@@ -330,7 +330,7 @@ public sealed class AsyncBarrierTests
         // asyncio: test_abort_barrier_when_tasks_half_draining_half_blocking. asyncio also breaks the
         // tasks of the released round that have not left yet (results1 there); without a draining phase
         // those already passed, so only the tasks waiting in the next round break.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var results1 = new List<bool>();
@@ -382,7 +382,7 @@ public sealed class AsyncBarrierTests
     public void Abort_OnAnException_BreaksEveryoneElse()
     {
         // asyncio: test_abort_barrier_when_exception.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(N);
             var results1 = new List<bool>();
@@ -425,7 +425,7 @@ public sealed class AsyncBarrierTests
     public void Abort_ThenReset_MakesTheBarrierWorkAgain()
     {
         // asyncio: test_abort_barrier_when_exception_then_resetting.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier1 = new AsyncBarrier(N);
             var barrier2 = new AsyncBarrier(N);
@@ -482,7 +482,7 @@ public sealed class AsyncBarrierTests
     {
         // The wait already failed with BrokenBarrierException when the cancel arrives; Cancel() returns true,
         // so the task must end cancelled, as asyncio's __step throws the pending CancelledError.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(2);
             AioTask<int> waiter = AsyncIO.CreateTask(Wait(barrier));
@@ -497,7 +497,7 @@ public sealed class AsyncBarrierTests
     [Fact]
     public void ResetThenCancelBeforeTheWaiterRuns_TheTaskEndsCancelled()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(2);
             AioTask<int> waiter = AsyncIO.CreateTask(Wait(barrier));

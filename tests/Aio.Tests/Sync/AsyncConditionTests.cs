@@ -11,7 +11,7 @@ public sealed class AsyncConditionTests
     public void Notify_WakesWaitersOneLockHolderAtATime()
     {
         // asyncio: test_wait. As there, Notify and Release only check that the lock is held, not by whom.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var result = new List<int>();
@@ -61,7 +61,7 @@ public sealed class AsyncConditionTests
     public void WaitAsync_CancelledWhileWaiting_ReacquiresTheLockBeforeThrowing()
     {
         // asyncio: test_wait_cancel.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var cond = new AsyncCondition();
             await cond.AcquireAsync();
@@ -78,7 +78,7 @@ public sealed class AsyncConditionTests
     public void WaitAsync_NotifiedThenCancelledWhileTheLockIsContested_EndsHoldingTheLock()
     {
         // asyncio: test_wait_cancel_contested.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var cond = new AsyncCondition();
             await cond.AcquireAsync();
@@ -103,7 +103,7 @@ public sealed class AsyncConditionTests
     public void WaitAsync_CancelledAfterNotify_EndsCancelled()
     {
         // asyncio: test_wait_cancel_after_notify (bpo-32841).
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             bool waited = false;
@@ -137,7 +137,7 @@ public sealed class AsyncConditionTests
     public void WaitAsync_Unacquired_ThrowsInvalidOperation()
     {
         // asyncio: test_wait_unacquired.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var error = Assert.Throws<InvalidOperationException>(() => cond.WaitAsync());
@@ -151,7 +151,7 @@ public sealed class AsyncConditionTests
     public void WaitForAsync_RechecksThePredicateAfterEachNotification()
     {
         // asyncio: test_wait_for.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             bool presult = false;
@@ -191,7 +191,7 @@ public sealed class AsyncConditionTests
     public void WaitForAsync_Unacquired_ReturnsIfThePredicateHolds_ElseThrows()
     {
         // asyncio: test_wait_for_unacquired.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             await cond.WaitForAsync(() => true);
@@ -204,7 +204,7 @@ public sealed class AsyncConditionTests
     public void Notify_WakesAtMostCount()
     {
         // asyncio: test_notify.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var result = new List<int>();
@@ -239,7 +239,7 @@ public sealed class AsyncConditionTests
     [Fact]
     public void Notify_ZeroOrNoWaiters_DoesNothing()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             await cond.AcquireAsync();
@@ -267,7 +267,7 @@ public sealed class AsyncConditionTests
     public void NotifyAll_WakesEveryWaiter()
     {
         // asyncio: test_notify_all.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var result = new List<int>();
@@ -297,7 +297,7 @@ public sealed class AsyncConditionTests
     public void Notify_Unacquired_ThrowsInvalidOperation()
     {
         // asyncio: test_notify_unacquired, test_notify_all_unacquired.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             Assert.Contains("not acquired", Assert.Throws<InvalidOperationException>(() => cond.Notify()).Message);
@@ -310,7 +310,7 @@ public sealed class AsyncConditionTests
     public void LockAsync_UsingBlock_HoldsTheLockInsideOnly()
     {
         // asyncio: test_context_manager.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             Assert.False(cond.IsLocked);
@@ -327,7 +327,7 @@ public sealed class AsyncConditionTests
     public void ExplicitLock_IsSharedWithTheCondition()
     {
         // asyncio: test_explicit_lock.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             await Check(null, null);
             await Check(new AsyncLock(), null);
@@ -364,7 +364,7 @@ public sealed class AsyncConditionTests
     [Fact]
     public void TwoConditionsOnOneLock_NotifyOnlyTheirOwnWaiters()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             var a = new AsyncCondition(l);
@@ -397,7 +397,7 @@ public sealed class AsyncConditionTests
     public void WaitAsync_TimedOut_StillHoldsTheLock()
     {
         // asyncio: test_timeout_in_block.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             using (await cond.LockAsync())
@@ -415,7 +415,7 @@ public sealed class AsyncConditionTests
     public void WaitForAsync_CancelledWhileWaiting_RaisesTheCancellationWithItsMessage()
     {
         // asyncio: test_cancelled_error_wakeup.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             CancelledException? raised = null;
@@ -452,7 +452,7 @@ public sealed class AsyncConditionTests
     public void WaitForAsync_CancelledWhileReacquiring_RaisesTheCancellationWithItsMessage()
     {
         // asyncio: test_cancelled_error_re_aquire.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             bool wake = false;
@@ -498,7 +498,7 @@ public sealed class AsyncConditionTests
     {
         // asyncio: test_cancelled_wakeup. One item, two consumers: the one notified is cancelled before it
         // runs; the other must consume the item.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             int state = 0;
@@ -553,7 +553,7 @@ public sealed class AsyncConditionTests
     {
         // asyncio: test_cancelled_wakeup_relock. As above, but the notified consumer is cancelled while it
         // waits for the lock the notifier still holds.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             int state = 0;
@@ -610,7 +610,7 @@ public sealed class AsyncConditionTests
     {
         // A waiter cancelled before any notify leaves without a notification to pass on: the next notify
         // goes to the next waiter, and nobody else is woken.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var result = new List<int>();

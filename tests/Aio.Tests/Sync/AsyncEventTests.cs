@@ -11,7 +11,7 @@ public sealed class AsyncEventTests
     {
         // asyncio: test_wait. t3 starts after the set, finds the event set and does not wait; the two
         // waiters resume after it, in the order they started waiting.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             Assert.False(ev.IsSet);
@@ -36,7 +36,7 @@ public sealed class AsyncEventTests
     public void WaitAsync_AlreadySet_CompletesSynchronously()
     {
         // asyncio: test_wait_on_set.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             ev.Set();
@@ -50,7 +50,7 @@ public sealed class AsyncEventTests
     public void WaitAsync_Cancelled_LeavesTheWaiters()
     {
         // asyncio: test_wait_cancel.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var ev = new AsyncEvent();
             AioTask wait = AsyncIO.CreateTask(Wait(ev));
@@ -65,7 +65,7 @@ public sealed class AsyncEventTests
     public void Clear_ResetsTheFlag()
     {
         // asyncio: test_clear.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             Assert.False(ev.IsSet);
@@ -81,7 +81,7 @@ public sealed class AsyncEventTests
     public void SetClearSet_WithAWaiter_WakesItExactlyOnce()
     {
         // asyncio: test_clear_with_waiters. A waiter woken by the first set stays woken through the clear.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             var result = new List<int>();
@@ -104,7 +104,7 @@ public sealed class AsyncEventTests
     [Fact]
     public void WaitAsync_AfterClear_WaitsForTheNextSet()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             ev.Set();

@@ -10,7 +10,7 @@ public sealed class AsyncLockTests
     [Fact]
     public void AcquireAsync_Free_CompletesSynchronously()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             ValueTask acquired = l.AcquireAsync();
@@ -26,7 +26,7 @@ public sealed class AsyncLockTests
     public void AcquireAsync_Contended_WakesOneWaiterPerRelease()
     {
         // asyncio: test_acquire.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             var result = new List<int>();
@@ -70,7 +70,7 @@ public sealed class AsyncLockTests
     [Fact]
     public void Waiters_AreServedFirstInFirstOut()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             var order = new List<int>();
@@ -107,7 +107,7 @@ public sealed class AsyncLockTests
     public void Release_NotLocked_ThrowsInvalidOperation()
     {
         // asyncio: test_release_not_acquired (RuntimeError there).
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             var error = Assert.Throws<InvalidOperationException>(l.Release);
@@ -121,7 +121,7 @@ public sealed class AsyncLockTests
     public void Release_NoWaiters_Unlocks()
     {
         // asyncio: test_release_no_waiters.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -136,7 +136,7 @@ public sealed class AsyncLockTests
     public void LockAsync_UsingBlock_HoldsTheLockInsideOnly()
     {
         // asyncio: test_context_manager.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             Assert.False(l.IsLocked);
@@ -152,7 +152,7 @@ public sealed class AsyncLockTests
     [Fact]
     public void TryAcquire_NeverWaits()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             Assert.True(l.TryAcquire());
@@ -168,7 +168,7 @@ public sealed class AsyncLockTests
     [Fact]
     public void DefaultReleaser_ReleasesNothing()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -182,7 +182,7 @@ public sealed class AsyncLockTests
     public void AcquireAsync_CancelledWhileWaiting_LeavesWithoutTheLock()
     {
         // asyncio: test_acquire_cancel.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -200,7 +200,7 @@ public sealed class AsyncLockTests
     {
         // asyncio: test_cancel_race. B is cancelled while waiting, at the same time as A releases; C must
         // get the lock.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var l = new AsyncLock();
             Future<object?> blocker = loop.CreateFuture<object?>();
@@ -246,7 +246,7 @@ public sealed class AsyncLockTests
     {
         // asyncio: test_cancel_release_race (bpo-32734): cancelling the first waiter and releasing in the
         // same callback must not let two waiters take the lock.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var l = new AsyncLock();
             int lockCount = 0;
@@ -290,7 +290,7 @@ public sealed class AsyncLockTests
     public void CancelAfterHandOff_PassesTheLockToTheNextWaiter()
     {
         // asyncio: test_finished_waiter_cancelled.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -321,7 +321,7 @@ public sealed class AsyncLockTests
     [Fact]
     public void WaitValueTask_AwaitedTwice_FailsLoudly()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();

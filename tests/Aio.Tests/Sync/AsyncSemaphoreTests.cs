@@ -12,7 +12,7 @@ public sealed class AsyncSemaphoreTests
     public void InitialCountZero_IsLocked()
     {
         // asyncio: test_initial_value_zero.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             Assert.True(sem.IsLocked);
@@ -43,7 +43,7 @@ public sealed class AsyncSemaphoreTests
     {
         // asyncio: test_acquire. asyncio lets t2, t3 and t4 race for the two released permits; here they
         // go to t2 and t3, which waited first.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(3);
             var result = new List<int>();
@@ -85,7 +85,7 @@ public sealed class AsyncSemaphoreTests
     public void AcquireAsync_Cancelled_LeavesTheWaiters()
     {
         // asyncio: test_acquire_cancel.
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var sem = new AsyncSemaphore();
             await sem.AcquireAsync();
@@ -102,7 +102,7 @@ public sealed class AsyncSemaphoreTests
     public void WaitersCancelledBeforeARelease_DoNotTakeIt()
     {
         // asyncio: test_acquire_cancel_before_awoken.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             AioTask t1 = AsyncIO.CreateTask(Acquire(sem));
@@ -133,7 +133,7 @@ public sealed class AsyncSemaphoreTests
     public void CancelledWaiterThenRelease_DoesNotHang()
     {
         // asyncio: test_acquire_hang.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             AioTask t1 = AsyncIO.CreateTask(Acquire(sem));
@@ -154,7 +154,7 @@ public sealed class AsyncSemaphoreTests
     public void HolderCancelsTheNextWaiter_PermitComesBack()
     {
         // asyncio: test_acquire_no_hang. c1 cancels c2 right after its release handed c2 the permit.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(1);
             AioTask? t2 = null;
@@ -193,7 +193,7 @@ public sealed class AsyncSemaphoreTests
     public void Release_NoWaiters_Unlocks()
     {
         // asyncio: test_release_no_waiters.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore();
             await sem.AcquireAsync();
@@ -206,7 +206,7 @@ public sealed class AsyncSemaphoreTests
     [Fact]
     public void Release_Unbounded_RaisesTheCountAboveItsStart()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(1);
             sem.Release();
@@ -224,7 +224,7 @@ public sealed class AsyncSemaphoreTests
     public void AcquireReleaseTwice_ServesTasksInArrivalOrderEachRound()
     {
         // asyncio: test_acquire_fifo_order (sleep(0) in place of sleep(0.01)).
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(1);
             var result = new List<string>();
@@ -260,7 +260,7 @@ public sealed class AsyncSemaphoreTests
         // release then frees a permit nobody waits for, so its reacquire takes it without bypassing c3
         // (which already holds its own). asyncio records [1, 2, 3, 4] because it only decides when the
         // woken tasks run; the hand-off decided at the releases, so c2 records 4 before c3 runs.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(1);
             var result = new List<int>();
@@ -306,7 +306,7 @@ public sealed class AsyncSemaphoreTests
     public void CancelledFirstWaiter_ReleasesGoToTheOthersInOrder()
     {
         // asyncio: test_acquire_fifo_order_3.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             var result = new List<int>();
@@ -329,7 +329,7 @@ public sealed class AsyncSemaphoreTests
     [Fact]
     public void LockAsync_UsingBlock_ReturnsThePermit()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(2);
             using (await sem.LockAsync())

@@ -18,7 +18,7 @@ public sealed class CapacityLimiterTests
     public void Tokens_AreCountedPerBorrower()
     {
         // Trio: test_CapacityLimiter.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(2);
             Assert.Equal(2, c.TotalTokens);
@@ -68,7 +68,7 @@ public sealed class CapacityLimiterTests
     [Fact]
     public void AcquireTwiceBySameTask_Throws_EvenWhenItWouldWait()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             await c.AcquireAsync();
@@ -84,7 +84,7 @@ public sealed class CapacityLimiterTests
     [Fact]
     public void ReleaseByNonBorrower_Throws_AndTheHolderKeepsItsToken()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             await c.AcquireAsync();
@@ -106,7 +106,7 @@ public sealed class CapacityLimiterTests
     public void RaisingTotalTokens_WakesWaitersInOrder_AndLoweringWaitsForReturns()
     {
         // Trio: test_CapacityLimiter_change_total_tokens.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(2);
             Assert.Throws<ArgumentOutOfRangeException>(() => c.TotalTokens = 0);
@@ -162,7 +162,7 @@ public sealed class CapacityLimiterTests
     public void WaiterCancelled_LeavesNothingBehind()
     {
         // Trio: test_CapacityLimiter_memleak_548.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             await c.AcquireAsync();
@@ -182,7 +182,7 @@ public sealed class CapacityLimiterTests
     [Fact]
     public void OnBehalfOf_AnyTaskMayReturnTheBorrowersToken()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             object job = new();
@@ -210,7 +210,7 @@ public sealed class CapacityLimiterTests
     [Fact]
     public void LockAsyncReleaser_ReturnsTheTokenOfTheTaskThatAcquired()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             AioTask<AsyncReleaser> holder = AsyncIO.CreateTask(Lock(c));
@@ -229,7 +229,7 @@ public sealed class CapacityLimiterTests
     [Fact]
     public void NoCurrentTask_TaskMethodsThrow_OnBehalfOfMethodsWork()
     {
-        LoopTest.Run(async loop =>
+        GuardedLoop.Run(async loop =>
         {
             var c = new CapacityLimiter(1);
             var errors = new List<Exception>();
@@ -269,7 +269,7 @@ public sealed class CapacityLimiterTests
     {
         // Both waits park (no token is free and the borrower holds none yet). When the first is handed a
         // token, the second would make the borrower hold two while one is counted: it fails instead.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(2);
             object h1 = new();

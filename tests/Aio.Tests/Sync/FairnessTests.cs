@@ -22,7 +22,7 @@ public sealed class FairnessTests
     [Fact]
     public void Lock_ServesWaitersInArrivalOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -53,7 +53,7 @@ public sealed class FairnessTests
     [Fact]
     public void Semaphore_ServesWaitersInArrivalOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             var order = new List<int>();
@@ -82,7 +82,7 @@ public sealed class FairnessTests
     [Fact]
     public void BoundedSemaphore_ServesWaitersInArrivalOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncBoundedSemaphore(2);
             await sem.AcquireAsync();
@@ -111,7 +111,7 @@ public sealed class FairnessTests
     [Fact]
     public void Event_WakesWaitersInArrivalOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             var order = new List<int>();
@@ -132,7 +132,7 @@ public sealed class FairnessTests
     [Fact]
     public void Condition_NotifyOne_WakesWaitersInArrivalOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var order = new List<int>();
@@ -167,7 +167,7 @@ public sealed class FairnessTests
     [Fact]
     public void Condition_NotifyAll_WakesWaitersInArrivalOrder_BehindTasksAlreadyWaitingForTheLock()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var order = new List<int>();
@@ -206,7 +206,7 @@ public sealed class FairnessTests
     [Fact]
     public void Barrier_ReleasesWaitersInArrivalOrder_WithArrivalIndices()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(Waiters + 1);
             var order = new List<(int Id, int Index)>();
@@ -227,7 +227,7 @@ public sealed class FairnessTests
     [Fact]
     public void CapacityLimiter_LendsTokensInArrivalOrder()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             object holder = new();
@@ -258,7 +258,7 @@ public sealed class FairnessTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void Queue_WaitingGettersAreServedInArrivalOrder(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             var order = new List<int>();
@@ -287,7 +287,7 @@ public sealed class FairnessTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void Queue_WaitingPuttersGetSlotsInArrivalOrder(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind, maxSize: 1);
             q.PutNowait(-1);
@@ -332,7 +332,7 @@ public sealed class FairnessTests
     [MemberData(nameof(QueueKinds.All), MemberType = typeof(QueueKinds))]
     public void Queue_JoinersAreReleasedInArrivalOrder(string kind)
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var q = QueueKinds.Create<int>(kind);
             q.PutNowait(1);

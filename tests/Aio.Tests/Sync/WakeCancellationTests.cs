@@ -14,7 +14,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Lock_OnlyWaiterCancelledAfterHandOff_LockEndsFree()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -45,7 +45,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Lock_WaiterCancelledAfterHandOff_NextWaiterGetsItExactlyOnce()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var l = new AsyncLock();
             await l.AcquireAsync();
@@ -84,7 +84,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Semaphore_WaiterCancelledAfterRelease_PermitGoesToTheNextWaiter()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             var got = new List<int>();
@@ -105,7 +105,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Semaphore_OnlyWaiterCancelledAfterRelease_PermitIsCountedAgain()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncSemaphore(0);
             var got = new List<int>();
@@ -125,7 +125,7 @@ public sealed class WakeCancellationTests
     public void BoundedSemaphore_WaiterCancelledAfterRelease_CountIsExactlyRestored()
     {
         // The permit comes back once: the bound still catches the next over-release.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var sem = new AsyncBoundedSemaphore(1);
             await sem.AcquireAsync();
@@ -149,7 +149,7 @@ public sealed class WakeCancellationTests
         // Notified, then handed the lock by the notifier's release, then cancelled before it runs: it ends
         // cancelled holding the lock (its using block releases it), and the notification goes to the next
         // waiter.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var woken = new List<int>();
@@ -196,7 +196,7 @@ public sealed class WakeCancellationTests
     {
         // Cancelled while the notifier still holds the lock: the wait does not end until it has the lock
         // back, and then ends cancelled and passes the notification on.
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var log = new List<string>();
@@ -241,7 +241,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Condition_CancelledBeforeNotify_WhileTheLockIsHeld_WaitsForTheLock()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var cond = new AsyncCondition();
             var log = new List<string>();
@@ -283,7 +283,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Event_WaiterCancelledAfterSet_OthersStillWake()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var ev = new AsyncEvent();
             var woken = new List<int>();
@@ -310,7 +310,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void Barrier_WaiterCancelledAsTheRoundIsReleased_OthersPass_AndTheNextRoundWorks()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var barrier = new AsyncBarrier(3);
             AioTask<int> w1 = AsyncIO.CreateTask(Wait(barrier));
@@ -335,7 +335,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void CapacityLimiter_WaiterCancelledAfterRelease_TokenGoesToTheNextWaiter()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             await c.AcquireAsync();
@@ -367,7 +367,7 @@ public sealed class WakeCancellationTests
     [Fact]
     public void CapacityLimiter_OnlyWaiterCancelledAfterTotalRaised_TokenIsFreeAgain()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var c = new CapacityLimiter(1);
             await c.AcquireAsync();
