@@ -109,17 +109,17 @@ internal sealed class SemaphoreCore : IWaitOwner<AsyncReleaser>, IReleasable
 
     private void ReleaseCore()
     {
-        if (_waiters.UnparkOne())
-        {
-            return;
-        }
-
+        // The bound is checked before handing off, as asyncio does: with waiters the count is zero, so
+        // this only refuses a bound of zero, which admits nobody — handing off would let a waiter through.
         if (_value >= _bound)
         {
             throw new InvalidOperationException("AsyncBoundedSemaphore released too many times.");
         }
 
-        _value++;
+        if (!_waiters.UnparkOne())
+        {
+            _value++;
+        }
     }
 
     private WaitNode<AsyncReleaser> Park(EventLoop? loop)
