@@ -118,6 +118,22 @@ public sealed class AsyncEventTests
         });
     }
 
+    [Fact]
+    public void Set_FromAnotherThreadThroughCallSoonThreadsafe_WakesTheWaiter()
+    {
+        // The documented way in from another thread: the loop's thread-safe door, not the event itself.
+        GuardedLoop.Run(async loop =>
+        {
+            var ev = new AsyncEvent();
+            AioTask waiter = AsyncIO.CreateTask(Wait(ev));
+            await AsyncIO.Sleep(0);
+
+            await AsyncIO.ToThread(() => loop.CallSoonThreadsafe(ev.Set));
+            await waiter;
+            Assert.True(ev.IsSet);
+        });
+    }
+
     private static async Coroutine Wait(AsyncEvent ev) => await ev.WaitAsync();
 
     private static async Coroutine WaitAndRecord(AsyncEvent ev, int id, List<int> result)
