@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using Aio.Diagnostics;
 using Aio.Reactor;
 using Microsoft.Extensions.Logging;
 
@@ -70,6 +71,7 @@ public sealed partial class EventLoop : IDisposable
         Clock = _options.Clock ?? MonotonicClock.Instance;
         _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor();
         SyncContext = new LoopSynchronizationContext(this);
+        InitializeDiagnostics();
     }
 
     /// <summary>The loop running on the calling thread, or null; asyncio's <c>_get_running_loop()</c>.</summary>
@@ -128,6 +130,7 @@ public sealed partial class EventLoop : IDisposable
         _baseContext = ExecutionContext.Capture();
         t_current = this;
         _running = true;
+        _lastRunThreadId = Environment.CurrentManagedThreadId;
         InstalledContext = SyncContext;
         SynchronizationContext.SetSynchronizationContext(SyncContext);
         long reactorState = _reactor.EnterLoopThread();
@@ -183,6 +186,7 @@ public sealed partial class EventLoop : IDisposable
             return;
         }
 
+        ReportUnclosedOnClose();
         FlushUnobservedFaults();
         _closed = true;
 
@@ -195,6 +199,7 @@ public sealed partial class EventLoop : IDisposable
         CloseIo();
         CloseExecutors();
         _reactor.Dispose();
+        ReleaseDiagnostics();
     }
 
     /// <summary>Closes the loop; see <see cref="Close"/>.</summary>
@@ -247,7 +252,15 @@ public sealed partial class EventLoop : IDisposable
             }
         }
 
+        _iterations++;
         int n = Ready.Count;
+        if (_debug || LoopInstruments.TimingEnabled)
+        {
+            // Debug mode or a metrics listener: the same batch, timed (see EventLoop.Debug.cs).
+            RunReadyInstrumented(n);
+            return;
+        }
+
         while (n-- > 0)
         {
             ReadyItem item = Ready.Dequeue();
@@ -271,13 +284,14 @@ public sealed partial class EventLoop : IDisposable
 
     // ---- threads --------------------------------------------------------------------------------
 
-    /// <summary>Throws unless called on the loop's thread while it runs, or on any thread while it does not.</summary>
+    /// <summary>Throws unless called on the loop's thread while it runs, or on any thread while it does not
+    /// (in debug mode, only on the thread that last ran it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void CheckThread()
     {
-        if (_running && !ReferenceEquals(t_current, this))
+        if (_running ? !ReferenceEquals(t_current, this) : _debug)
         {
-            ThrowWrongThread();
+            CheckThreadSlow();
         }
     }
 

@@ -20,6 +20,23 @@ public sealed class EventLoopOptions
     /// process. Ignored when the loop has its own SIGINT handler.</summary>
     public bool HandleInterrupt { get; init; } = true;
 
+    /// <summary>
+    /// Debug mode, asyncio's <c>debug=True</c>: callbacks and task steps that hold the loop longer than
+    /// <see cref="SlowCallbackThreshold"/> are reported, tasks and futures remember where they were created
+    /// (for the reports about exceptions never retrieved and coroutines never awaited), loop members check
+    /// their thread even while the loop is stopped, and resources still open when the loop closes are
+    /// reported. Null (the default) follows the <c>AIO_DEBUG</c> environment variable, as asyncio follows
+    /// <c>PYTHONASYNCIODEBUG</c>: any value but empty, <c>0</c> or <c>false</c> turns it on.
+    /// </summary>
+    /// <remarks>Debug mode makes every task creation capture a stack trace and every callback read the
+    /// clock twice; leave it off in production. Switch it later with <see cref="EventLoop.Debug"/>.</remarks>
+    public bool? Debug { get; init; }
+
+    /// <summary>How long a callback or task step may hold the loop before debug mode reports it (and the
+    /// slow-callback counter of <see cref="Diagnostics.LoopMetrics"/> counts it); asyncio's
+    /// <c>slow_callback_duration</c>, 100 ms by default.</summary>
+    public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The clock; the testing package substitutes a virtual one.</summary>
     internal LoopClock? Clock { get; init; }
 
