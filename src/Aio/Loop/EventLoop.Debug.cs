@@ -84,7 +84,7 @@ public sealed partial class EventLoop
         return trimmed.Length > 0 && trimmed != "0" && !trimmed.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Called by the constructor: debug mode, metrics.</summary>
+    /// <summary>Called by the constructor: debug mode, metrics, the task-tree signal.</summary>
     private void InitializeDiagnostics()
     {
         Id = LoopInstruments.Register(this);
@@ -92,6 +92,7 @@ public sealed partial class EventLoop
         _slowCallbackThreshold = _options.SlowCallbackThreshold < TimeSpan.Zero ? TimeSpan.Zero : _options.SlowCallbackThreshold;
         _slowCallbackTicks = (long)(_slowCallbackThreshold.TotalSeconds * Stopwatch.Frequency);
         SetDebug(_options.Debug ?? DebugFromEnvironment());
+        InitializeTaskTreeSignal();
     }
 
     private void SetDebug(bool on)
@@ -143,6 +144,8 @@ public sealed partial class EventLoop
         {
             CoroutineTracking.LoopLeftDebug();
         }
+
+        DisposeTaskTreeSignal();
     }
 
     // ---- the instrumented batch -----------------------------------------------------------------

@@ -37,6 +37,16 @@ public sealed class EventLoopOptions
     /// <c>slow_callback_duration</c>, 100 ms by default.</summary>
     public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// A signal that makes the loop write its task tree (<see cref="EventLoop.CaptureTaskTree()"/>) to standard
+    /// error, like <c>python -m asyncio pstree</c> run against the process; null (the default) for none.
+    /// <c>PosixSignal.SIGQUIT</c> (Ctrl+\ in a terminal) or SIGUSR1 (<c>(PosixSignal)10</c> on Linux) are
+    /// the usual choices. The signal's default action is suppressed while the loop is open.
+    /// </summary>
+    /// <remarks>When the loop does not answer within a second — it is blocked — the dump is taken from the
+    /// signal thread anyway, names the task that is running, and says that it may be inconsistent.</remarks>
+    public System.Runtime.InteropServices.PosixSignal? TaskTreeSignal { get; init; }
+
     /// <summary>The clock; the testing package substitutes a virtual one.</summary>
     internal LoopClock? Clock { get; init; }
 

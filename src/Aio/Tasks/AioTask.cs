@@ -98,6 +98,9 @@ public abstract class AioTask : Future, IFutureWaiter
     /// <see cref="Diagnostics.CoroutineStates"/>. Never read on the hot path.</summary>
     internal virtual int CoroutineState => Diagnostics.CoroutineStates.Unknown;
 
+    /// <summary>For diagnostics: the delegate of a delegate task, until its first step calls it.</summary>
+    internal virtual Delegate? PendingDelegate => null;
+
     /// <summary>Whether this object is a task (rather than a coroutine awaited inline).</summary>
     internal bool IsTaskRoot => _core is { } core && ReferenceEquals(core.Task, this);
 

@@ -64,6 +64,8 @@ internal sealed class DelegateTask<T> : AioTask<T>
         ? Diagnostics.CodeNames.StateOfBox(inner)
         : _function is not null ? Diagnostics.CoroutineStates.Running : Diagnostics.CoroutineStates.Finished;
 
+    internal override Delegate? PendingDelegate => _function;
+
     private void OnInnerCompleted()
     {
         EventLoop loop = _loop!;

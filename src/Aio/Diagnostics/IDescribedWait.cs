@@ -1,0 +1,10 @@
+namespace Aio.Diagnostics;
+
+/// <summary>Something a task can wait on that names itself in a task tree better than its type does.</summary>
+internal interface IDescribedWait
+{
+    /// <summary>What to call the wait, such as <c>gather of 3</c>; read on the loop thread.</summary>
+    /// <param name="loop">The loop taking the snapshot.</param>
+    /// <returns>The description.</returns>
+    string DescribeWait(EventLoop loop);
+}
