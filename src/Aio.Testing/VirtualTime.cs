@@ -127,16 +127,47 @@ public static class VirtualTime
     public static TimeSpan Now => TimeSpan.FromTicks(ClockOf(AsyncIO.GetRunningLoop()).Now / 100);
 
     /// <summary>
-    /// Moves the running loop's clock forward by <paramref name="by"/>, as if that much time had passed;
-    /// Trio's <c>MockClock.jump</c>. Timers that become due run on the loop's next iteration (after the
-    /// callbacks already ready), so <c>await AsyncIO.Yield()</c> after advancing lets them fire.
+    /// Moves the running loop's clock forward by <paramref name="by"/> at once, as if that much time had
+    /// passed while the loop was stuck; Trio's <c>MockClock.jump</c>. Timers that became due fire, late, on
+    /// a following iteration, after the callbacks already ready; <see cref="AdvanceAsync"/> waits for them.
     /// </summary>
     /// <param name="by">How far; zero or more.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="by"/> is negative: virtual time never
     /// goes backwards.</exception>
     /// <exception cref="InvalidOperationException">No loop runs on this thread, or it is not on virtual time.</exception>
-    /// <remarks>Not a cancellation point, and never suspends.</remarks>
+    /// <remarks>Never suspends. With automatic advance on, <c>await AsyncIO.Sleep(by)</c> is often what a
+    /// test means instead: the same time passes, and each timer fires at its own deadline.</remarks>
     public static void Advance(TimeSpan by) => Advance(AsyncIO.GetRunningLoop(), by);
+
+    /// <summary>
+    /// Moves the running loop's clock forward by <paramref name="by"/> (see <see cref="Advance(TimeSpan)"/>),
+    /// then waits until every timer due by the new time has fired and the tasks those timers woke have
+    /// taken their next step.
+    /// </summary>
+    /// <param name="by">How far; zero or more.</param>
+    /// <returns>A coroutine; await it (nothing happens until then).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="by"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">No loop runs on this thread, or it is not on virtual time.</exception>
+    /// <remarks>A cancellation point.</remarks>
+    public static async Coroutine AdvanceAsync(TimeSpan by)
+    {
+        EventLoop loop = AsyncIO.GetRunningLoop();
+        Advance(loop, by);
+
+        // Timers fire by deadline, equal deadlines in scheduling order, so a timer at "now" (a zero delay)
+        // fires after every timer that came due; whatever they woke runs in that same iteration, before
+        // this coroutine resumes on the next one.
+        Future<bool> marker = loop.CreateFuture<bool>();
+        TimerHandle timer = loop.CallLater(0, static f => ((Future<bool>)f!).TrySetResult(true), marker);
+        try
+        {
+            await marker;
+        }
+        finally
+        {
+            timer.Cancel();
+        }
+    }
 
     /// <summary>Moves <paramref name="loop"/>'s clock forward by <paramref name="by"/>; see
     /// <see cref="Advance(TimeSpan)"/>.</summary>
