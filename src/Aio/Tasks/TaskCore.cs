@@ -430,6 +430,25 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         return extras.ForeignAction ??= RunForeignContinuation;
     }
 
+    /// <summary>
+    /// Takes back the coroutine behind <paramref name="continuation"/> if it is this task's foreign
+    /// continuation: a loop awaitable reached through a .NET awaiter (a <see cref="ValueTask"/> of a lock
+    /// or queue) can then resume the coroutine directly, as a loop awaiter would.
+    /// </summary>
+    /// <returns>The suspended coroutine, or null when <paramref name="continuation"/> is something else.</returns>
+    internal AioTask? TakeForeignBox(Action continuation)
+    {
+        TaskExtras? extras = _extras;
+        if (extras is null || !ReferenceEquals(extras.ForeignAction, continuation))
+        {
+            return null;
+        }
+
+        AioTask? box = extras.ForeignBox;
+        extras.ForeignBox = null;
+        return box;
+    }
+
     private void RunForeignContinuation()
     {
         if (!Loop.IsRunningOnCurrentThread)
