@@ -45,6 +45,7 @@ public sealed partial class EventLoop : IDisposable
 
     private readonly ThreadsafeQueue _threadsafe = new();
     private readonly IReactor _reactor;
+    private readonly ILoopDriver? _driver;
     private readonly EventLoopOptions _options;
     private readonly ILogger? _logger;
     private bool _running;
@@ -67,7 +68,8 @@ public sealed partial class EventLoop : IDisposable
     {
         _options = options ?? EventLoopOptions.Default;
         _logger = _options.Logger;
-        Clock = _options.Clock ?? MonotonicClock.Instance;
+        _driver = _options.DriverFactory?.Invoke(this);
+        Clock = _driver?.Clock ?? _options.Clock ?? MonotonicClock.Instance;
         _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor();
         SyncContext = new LoopSynchronizationContext(this);
     }
@@ -219,6 +221,13 @@ public sealed partial class EventLoop : IDisposable
             timeout = -1;
         }
 
+        ILoopDriver? driver = _driver;
+        if (driver is not null && timeout != 0)
+        {
+            // A test's virtual clock decides how long an idle loop really waits (docs/design/virtual-time.md).
+            timeout = driver.BeforeIdlePoll(timeout);
+        }
+
         if (timeout != 0)
         {
             // About to block: the right moment to give back what a burst grew (the ready queue is empty).
@@ -237,6 +246,7 @@ public sealed partial class EventLoop : IDisposable
         Interlocked.Exchange(ref _wakePending, 0);
         _threadsafe.DrainInto(Ready);
         DrainFaultReports();
+        driver?.AfterPoll();
 
         if (Timers.Count > 0)
         {
@@ -248,6 +258,11 @@ public sealed partial class EventLoop : IDisposable
         }
 
         int n = Ready.Count;
+        if (driver is not null && n > 1)
+        {
+            driver.BeforeBatch(Ready, n);
+        }
+
         while (n-- > 0)
         {
             ReadyItem item = Ready.Dequeue();
