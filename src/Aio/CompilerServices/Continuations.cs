@@ -15,4 +15,12 @@ internal static class Continuations
             ? continuation
             : () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation);
     }
+
+    /// <summary>Wraps a state-taking continuation so it runs in <paramref name="context"/>.</summary>
+    internal static Action<object?> RunIn(ExecutionContext context, Action<object?> continuation) =>
+        state => ExecutionContext.Run(context, static s =>
+        {
+            var (c, st) = ((Action<object?>, object?))s!;
+            c(st);
+        }, (continuation, state));
 }

@@ -7,4 +7,8 @@ internal interface IDescribedWait
     /// <param name="loop">The loop taking the snapshot.</param>
     /// <returns>The description.</returns>
     string DescribeWait(EventLoop loop);
+
+    /// <summary>The coroutine suspended on this wait, if the wait knows it (a primitive awaited by a
+    /// coroutine); null when the waiters are found another way.</summary>
+    AioTask? WaitingCoroutine => null;
 }

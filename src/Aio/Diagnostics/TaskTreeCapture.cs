@@ -149,7 +149,7 @@ internal static class TaskTreeCapture
                 return WaiterIn(future, core);
             case IDescribedWait other:
                 awaiting.Add(other.DescribeWait(loop));
-                return null;
+                return other.WaitingCoroutine;
             default:
                 awaiting.Add(TypeName(wait.GetType()));
                 return null;

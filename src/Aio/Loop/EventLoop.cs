@@ -46,6 +46,7 @@ public sealed partial class EventLoop : IDisposable
 
     private readonly ThreadsafeQueue _threadsafe = new();
     private readonly IReactor _reactor;
+    private readonly ILoopDriver? _driver;
     private readonly EventLoopOptions _options;
     private readonly ILogger? _logger;
     private bool _running;
@@ -68,7 +69,8 @@ public sealed partial class EventLoop : IDisposable
     {
         _options = options ?? EventLoopOptions.Default;
         _logger = _options.Logger;
-        Clock = _options.Clock ?? MonotonicClock.Instance;
+        _driver = _options.DriverFactory?.Invoke(this);
+        Clock = _driver?.Clock ?? _options.Clock ?? MonotonicClock.Instance;
         _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor();
         SyncContext = new LoopSynchronizationContext(this);
         InitializeDiagnostics();
@@ -224,6 +226,13 @@ public sealed partial class EventLoop : IDisposable
             timeout = -1;
         }
 
+        ILoopDriver? driver = _driver;
+        if (driver is not null && timeout != 0)
+        {
+            // A test's virtual clock decides how long an idle loop really waits (docs/design/virtual-time.md).
+            timeout = driver.BeforeIdlePoll(timeout);
+        }
+
         if (timeout != 0)
         {
             // About to block: the right moment to give back what a burst grew (the ready queue is empty).
@@ -242,6 +251,7 @@ public sealed partial class EventLoop : IDisposable
         Interlocked.Exchange(ref _wakePending, 0);
         _threadsafe.DrainInto(Ready);
         DrainFaultReports();
+        driver?.AfterPoll();
 
         if (Timers.Count > 0)
         {
@@ -254,6 +264,11 @@ public sealed partial class EventLoop : IDisposable
 
         _iterations++;
         int n = Ready.Count;
+        if (driver is not null && n > 1)
+        {
+            driver.BeforeBatch(Ready, n);
+        }
+
         if (_debug || LoopInstruments.TimingEnabled)
         {
             // Debug mode or a metrics listener: the same batch, timed (see EventLoop.Debug.cs).

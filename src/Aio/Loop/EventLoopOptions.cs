@@ -52,4 +52,16 @@ public sealed class EventLoopOptions
 
     /// <summary>Makes the reactor; the Linux epoll reactor when null.</summary>
     internal Func<IReactor>? ReactorFactory { get; init; }
+
+    /// <summary>Makes the driver of each new loop (the testing package's virtual time); none when null.</summary>
+    internal Func<EventLoop, ILoopDriver>? DriverFactory { get; private set; }
+
+    /// <summary>A copy of these options — every setting, including ones added later — whose loops get a
+    /// driver from <paramref name="driverFactory"/>.</summary>
+    internal EventLoopOptions WithDriver(Func<EventLoop, ILoopDriver> driverFactory)
+    {
+        var copy = (EventLoopOptions)MemberwiseClone();
+        copy.DriverFactory = driverFactory;
+        return copy;
+    }
 }

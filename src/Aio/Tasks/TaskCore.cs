@@ -314,6 +314,22 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         }
     }
 
+    /// <summary>The task resumed from <paramref name="wait"/>, which completed an operation that cannot be
+    /// undone (a queue hand-off). A cancellation that arrived after it completed is not thrown here: it
+    /// stays requested and is delivered at the task's next suspension, or cancels the task if it returns
+    /// first — the same as a cancellation requested while the task runs.</summary>
+    internal void EndWaitKeepingCancellation(ICancellableWait wait)
+    {
+        if (ReferenceEquals(_waitingOn, wait))
+        {
+            _waitingOn = null;
+        }
+        else if (_waitingOn is List<ICancellableWait> list && list.Remove(wait) && list.Count == 0)
+        {
+            _waitingOn = null;
+        }
+    }
+
     private void EndOneOfMany(List<ICancellableWait> list, ICancellableWait wait, bool waitWasCancelled)
     {
         if (!list.Remove(wait))
@@ -440,6 +456,25 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
         extras.ForeignBox = box;
         return extras.ForeignAction ??= RunForeignContinuation;
+    }
+
+    /// <summary>
+    /// Takes back the coroutine behind <paramref name="continuation"/> if it is this task's foreign
+    /// continuation: a loop awaitable reached through a .NET awaiter (a <see cref="ValueTask"/> of a lock
+    /// or queue) can then resume the coroutine directly, as a loop awaiter would.
+    /// </summary>
+    /// <returns>The suspended coroutine, or null when <paramref name="continuation"/> is something else.</returns>
+    internal AioTask? TakeForeignBox(Action continuation)
+    {
+        TaskExtras? extras = _extras;
+        if (extras is null || !ReferenceEquals(extras.ForeignAction, continuation))
+        {
+            return null;
+        }
+
+        AioTask? box = extras.ForeignBox;
+        extras.ForeignBox = null;
+        return box;
     }
 
     private void RunForeignContinuation()

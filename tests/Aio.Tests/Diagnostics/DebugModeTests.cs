@@ -162,6 +162,28 @@ public sealed partial class DebugModeTests
     }
 
     [Fact]
+    public void ForeignThread_DebugModeLoopStopped_PrimitivesBoundToItThrowToo()
+    {
+        foreach (bool debug in new[] { false, true })
+        {
+            var gate = new Aio.Sync.AsyncLock();
+            using var loop = new EventLoop(new EventLoopOptions { Debug = debug });
+            loop.RunUntilComplete(loop.CreateTask(UseLock(gate)));
+
+            Exception? error = OnOtherThread(() => _ = gate.IsLocked);
+
+            if (debug)
+            {
+                Assert.IsType<InvalidOperationException>(error);
+            }
+            else
+            {
+                Assert.Null(error);
+            }
+        }
+    }
+
+    [Fact]
     public void ForeignThread_WhileRunning_ThrowsInEitherMode()
     {
         foreach (bool debug in new[] { false, true })
@@ -208,6 +230,13 @@ public sealed partial class DebugModeTests
         await AsyncIO.Sleep(0); // resumes here
         Thread.Sleep(BlockMilliseconds);
         await AsyncIO.Sleep(0); // suspends here
+    }
+
+    private static async Coroutine UseLock(Aio.Sync.AsyncLock gate)
+    {
+        using (await gate.LockAsync())
+        {
+        }
     }
 
     private static void SlowCallback() => Thread.Sleep(BlockMilliseconds);

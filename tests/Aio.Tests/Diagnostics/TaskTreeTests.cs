@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using Aio.Diagnostics;
+using Aio.Queues;
+using Aio.Sync;
 using Aio.Tests.Support;
 
 namespace Aio.Tests.Diagnostics;
@@ -83,6 +85,41 @@ public sealed partial class TaskTreeTests
         Assert.Matches(@"^[- ]+$", lines[2]);
         Assert.Equal(7, lines.Length - 3);
         Assert.Matches(@"^4 +sleeper +suspended +TaskTreeTests\.Nap\(\) -> TaskTreeTests\.Sleeper\(\) +sleep, due in \S+ s +TaskGroup\.ExitAsync\(\) -> AsyncIO\.TaskGroup\(\) -> TaskTreeTests\.Root\(\) +root +2$", lines[6]);
+    }
+
+    [Fact]
+    public void CaptureTaskTree_TasksWaitingOnALockAndAQueue_NameThePrimitiveAndTheCoroutine()
+    {
+        TaskTreeSnapshot? snapshot = null;
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var gate = new AsyncLock();
+            var queue = new AsyncQueue<int>();
+            AioTask locker;
+            AioTask getter;
+            using (await gate.LockAsync())
+            {
+                locker = AsyncIO.CreateTask(TakeLock(gate), "locker");
+                getter = AsyncIO.CreateTask(GetOne(queue), "getter");
+                for (int i = 0; i < 3; i++)
+                {
+                    await AsyncIO.Sleep(0);
+                }
+
+                snapshot = loop.CaptureTaskTree();
+                queue.PutNowait(1);
+            }
+
+            await locker;
+            await getter;
+        }));
+
+        TaskSnapshot locker = Single(snapshot!, "locker");
+        Assert.Equal(["AsyncLock"], locker.Awaiting);
+        Assert.Equal($"TaskTreeTests.TakeLock() TaskTreeTests.cs:{SourceLines.Of("// waits for the lock")}", Assert.Single(locker.Coroutines).ToString());
+        TaskSnapshot getter = Single(snapshot!, "getter");
+        Assert.Equal(["AsyncQueue get"], getter.Awaiting);
+        Assert.Equal("TaskTreeTests.GetOne()", Assert.Single(getter.Coroutines).Method);
     }
 
     [Fact]
@@ -182,6 +219,15 @@ public sealed partial class TaskTreeTests
     {
         await AsyncIO.Sleep(60); // nap sleeps
     }
+
+    private static async Coroutine TakeLock(AsyncLock gate)
+    {
+        using (await gate.LockAsync()) // waits for the lock
+        {
+        }
+    }
+
+    private static async Coroutine GetOne(AsyncQueue<int> queue) => await queue.GetAsync();
 
     private static async Coroutine SleepBriefly() => await AsyncIO.Sleep(0.001);
 
