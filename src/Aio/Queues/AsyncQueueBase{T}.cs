@@ -442,7 +442,6 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         return TakeAndRefill();
     }
 
-    // Gets and puts are granted final, so only a join can be abandoned, and it holds nothing.
     /// <inheritdoc/>
     string IWaitOwner.DescribeWait(WaitNode node) => Diagnostics.TaskTreeCapture.TypeName(GetType()) + node.Role switch
     {
@@ -451,6 +450,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         _ => " join",
     };
 
+    // Gets and puts are granted final, so only a join can be abandoned, and it holds nothing.
     void IWaitOwner.OnAbandoned(WaitNode node)
     {
     }
