@@ -4,10 +4,10 @@ using System.Runtime;
 
 namespace Aio.Bench;
 
-/// <summary>How every figure of the <c>tasks</c> suites is taken.</summary>
+/// <summary>How every figure of the benchmark suites (<c>tasks</c>, <c>sync</c>) is taken.</summary>
 /// <remarks>
 /// <para>The JIT compiles a method quickly first and recompiles the hot ones later, in the background,
-/// after a delay that the runtime stretches tenfold on a single core (the benchmarks are pinned to one);
+/// after a delay that the runtime stretches tenfold on a single core (the loop benchmarks are pinned to one);
 /// a short warm-up would then measure half-compiled code. So the suites run with that delay removed (see
 /// <see cref="SelfProcess"/>), and each measurement repeats its whole run (same counts, same batch sizes)
 /// for at least <see cref="WarmUp"/> and until the JIT has compiled nothing for <see cref="JitQuiet"/>

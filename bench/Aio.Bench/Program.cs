@@ -10,13 +10,19 @@ if (typeof(AsyncIO).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOpt
 
 switch (args.FirstOrDefault())
 {
-    case "tasks" or "tasks-dotnet" when !SelfProcess.HasTierUpDelayRemoved:
+    case "tasks" or "tasks-dotnet" or "sync" or "sync-dotnet" when !SelfProcess.HasTierUpDelayRemoved:
         return SelfProcess.RerunWithoutTierUpDelay(args);
     case "tasks":
         AioTasks.Run(new BenchFilter(args.Skip(1)));
         return 0;
     case "tasks-dotnet":
         DotnetTasks.Run(new BenchFilter(args.Skip(1)));
+        return 0;
+    case "sync":
+        AioSync.Run(new BenchFilter(args.Skip(1)));
+        return 0;
+    case "sync-dotnet":
+        DotnetSync.Run(new BenchFilter(args.Skip(1)));
         return 0;
     case "alloc":
         return AllocBenchmarks.Run(args.Skip(1).ToArray());
@@ -30,6 +36,6 @@ switch (args.FirstOrDefault())
         return 0;
 
     default:
-        Console.Error.WriteLine("usage: Aio.Bench tasks [BENCH...] | tasks-dotnet [BENCH...] | alloc [BenchmarkDotNet options]");
+        Console.Error.WriteLine("usage: Aio.Bench tasks [BENCH...] | tasks-dotnet [BENCH...] | sync [BENCH...] | sync-dotnet [BENCH...] | alloc [BenchmarkDotNet options]");
         return 2;
 }

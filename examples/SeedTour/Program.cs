@@ -17,6 +17,7 @@ Twin[] twins =
     new("003-task-exception", "a task's exception, stored and rethrown on await", Seed003TaskException.Run),
     new("003-task-result", "a task's exception, rethrown by task.result()", Seed003TaskResult.Run),
     new("003-executor", "blocking work in an executor while the loop keeps ticking", Seed003Executor.Run),
+    new("003-blocking", "debug mode reports a coroutine blocking the loop; to_thread does not block it", Seed003Blocking.Run),
     new("003-wait-for", "wait_for times out and cancels the inner coroutine", Seed003WaitFor.Run),
     new("003-sleep0", "a long loop yielding with sleep(0) so another task runs", Seed003Sleep0.Run),
 ];

@@ -5,9 +5,24 @@ using Aio;
 // main task, whose finally prints "cleanup"; AsyncIO.Run then throws KeyboardInterruptException.
 // With "own-sigint", the program installs its own SIGINT handler instead and shuts down gracefully on
 // its own terms: the runner's Ctrl+C handling must then stay out of the way.
+// With "task-tree", the loop writes its task tree to stderr on SIGUSR1, and the program says whether
+// debug mode is on (AIO_DEBUG decides) before printing "ready".
 try
 {
-    AsyncIO.Run(args.Length > 0 && args[0] == "own-sigint" ? ServeWithOwnHandler() : Serve());
+    switch (args.Length > 0 ? args[0] : "")
+    {
+        case "own-sigint":
+            AsyncIO.Run(ServeWithOwnHandler());
+            break;
+        case "task-tree":
+            // SIGUSR1 is 10 on Linux.
+            AsyncIO.Run(ServeTaskTree(), new EventLoopOptions { TaskTreeSignal = (PosixSignal)10 });
+            break;
+        default:
+            AsyncIO.Run(Serve());
+            break;
+    }
+
     Console.WriteLine("finished");
     return 0;
 }
@@ -41,3 +56,14 @@ static async Coroutine ServeWithOwnHandler()
     await AsyncIO.Sleep(0.05);
     Console.WriteLine("cleanup done");
 }
+
+static async Coroutine ServeTaskTree()
+{
+    Console.WriteLine($"debug={AsyncIO.GetRunningLoop().Debug}");
+    AioTask napper = AsyncIO.CreateTask(Nap(), "napper");
+    await AsyncIO.Sleep(0);
+    Console.WriteLine("ready");
+    await napper;
+}
+
+static async Coroutine Nap() => await AsyncIO.Sleep(3600);

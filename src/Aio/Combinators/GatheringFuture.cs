@@ -11,7 +11,7 @@ namespace Aio;
 /// <c>returnExceptions</c> says.
 /// </remarks>
 /// <typeparam name="TResult">The result: an array of values, of outcomes, or nothing.</typeparam>
-internal sealed class GatheringFuture<TResult> : Future<TResult>, IFutureWaiter
+internal sealed class GatheringFuture<TResult> : Future<TResult>, IFutureWaiter, Diagnostics.IDescribedWait
 {
     private readonly Future[] _children;
     private readonly int _uniqueCount;
@@ -28,6 +28,9 @@ internal sealed class GatheringFuture<TResult> : Future<TResult>, IFutureWaiter
         _returnExceptions = returnExceptions;
         _buildResult = buildResult;
     }
+
+    /// <inheritdoc/>
+    string Diagnostics.IDescribedWait.DescribeWait(EventLoop loop) => $"gather of {_uniqueCount}";
 
     /// <summary>Starts gathering <paramref name="children"/> (futures and tasks, possibly repeated).</summary>
     internal static GatheringFuture<TResult> Start(EventLoop loop, Future[] children, bool returnExceptions, Func<Future[], TResult> buildResult)

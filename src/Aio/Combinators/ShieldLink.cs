@@ -5,7 +5,7 @@ namespace Aio;
 /// cancelling the outer leaves the inner running; asyncio's <c>shield</c> callbacks.
 /// </summary>
 /// <typeparam name="T">The type of the result.</typeparam>
-internal sealed class ShieldLink<T> : IFutureWaiter
+internal sealed class ShieldLink<T> : IFutureWaiter, Diagnostics.IForwardingWaiter
 {
     private readonly Future _inner;
     private readonly Future<T> _outer;
@@ -30,6 +30,9 @@ internal sealed class ShieldLink<T> : IFutureWaiter
         outer.AddWaiter(link);
         return outer;
     }
+
+    /// <inheritdoc/>
+    Future Diagnostics.IForwardingWaiter.Forwards => _outer;
 
     public void OnCompleted(Future? future)
     {

@@ -2,7 +2,7 @@ namespace Aio;
 
 /// <summary>The callback <c>asyncio.wait</c> adds to each future: counts completions and releases the
 /// waiting coroutine when <see cref="WaitMode"/> is satisfied.</summary>
-internal sealed class WaitWaiter : IFutureWaiter
+internal sealed class WaitWaiter : IFutureWaiter, Diagnostics.IForwardingWaiter
 {
     private readonly WaitMode _mode;
     private readonly Future<bool> _release;
@@ -14,6 +14,9 @@ internal sealed class WaitWaiter : IFutureWaiter
         _mode = mode;
         _release = release;
     }
+
+    /// <inheritdoc/>
+    Future Diagnostics.IForwardingWaiter.Forwards => _release;
 
     public void OnCompleted(Future? future)
     {

@@ -31,6 +31,11 @@ public struct CoroutineMethodBuilder
         // `this` is the builder inside `stateMachine`: set the box before copying so the copy has it too.
         _box = box;
         box.StateMachine = stateMachine;
+        if (Diagnostics.CoroutineTracking.Active)
+        {
+            // Debug mode somewhere in the process: watch for this coroutine being dropped unawaited.
+            Diagnostics.CoroutineTracking.Track(box);
+        }
     }
 
     /// <summary>Not used: the box owns the state machine from the start.</summary>

@@ -27,6 +27,11 @@ public struct CoroutineMethodBuilder<T>
         var box = new CoroutineBox<TStateMachine, T>();
         _box = box;
         box.StateMachine = stateMachine;
+        if (Diagnostics.CoroutineTracking.Active)
+        {
+            // Debug mode somewhere in the process: watch for this coroutine being dropped unawaited.
+            Diagnostics.CoroutineTracking.Track(box);
+        }
     }
 
     /// <summary>Not used: the box owns the state machine from the start.</summary>

@@ -97,10 +97,7 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter, IExecutorWork, IThrea
 
     private void CompleteOnLoop()
     {
-        if (_countedByLoop)
-        {
-            _loop.OnExecutorWorkDone();
-        }
+        _loop.OnExecutorWorkDone(_countedByLoop);
 
         if (_future.IsDone)
         {

@@ -9,7 +9,8 @@ public sealed partial class EventLoop
         Timers: Timers.Count,
         WatchedDescriptors: _fds.Count,
         SignalHandlers: SignalHandlerCount,
-        ExecutorCalls: _defaultExecutorOutstanding);
+        ExecutorCalls: _defaultExecutorOutstanding,
+        OpenResources: OpenResourceCount);
 }
 
 /// <summary>A snapshot of what a loop holds.</summary>
@@ -19,9 +20,10 @@ internal readonly record struct LoopResources(
     int Timers,
     int WatchedDescriptors,
     int SignalHandlers,
-    int ExecutorCalls)
+    int ExecutorCalls,
+    int OpenResources)
 {
     /// <summary>Whether the loop holds nothing at all.</summary>
     public bool IsEmpty => LiveTasks == 0 && ReadyCallbacks == 0 && Timers == 0 && WatchedDescriptors == 0
-        && SignalHandlers == 0 && ExecutorCalls == 0;
+        && SignalHandlers == 0 && ExecutorCalls == 0 && OpenResources == 0;
 }

@@ -56,9 +56,9 @@ public sealed partial class EventLoop
         }
     }
 
-    /// <summary>The default exception handler: logs <paramref name="context"/> as an error through the
-    /// configured <see cref="ILogger"/>, or writes it to standard error; asyncio's
-    /// <c>default_exception_handler</c>.</summary>
+    /// <summary>The default exception handler: logs <paramref name="context"/> at its
+    /// <see cref="LoopExceptionContext.Level"/> through the configured <see cref="ILogger"/>, or writes it
+    /// to standard error; asyncio's <c>default_exception_handler</c>.</summary>
     /// <param name="context">What happened.</param>
     /// <remarks>Any thread.</remarks>
     public void DefaultExceptionHandler(LoopExceptionContext context)
@@ -68,7 +68,7 @@ public sealed partial class EventLoop
         {
             try
             {
-                _logger.LogError(context.Exception, "{AioLoopError}", Describe(context));
+                _logger.Log(context.Level, context.Exception, "{AioLoopError}", Describe(context));
                 return;
             }
             catch (Exception)
@@ -97,6 +97,7 @@ public sealed partial class EventLoop
             Task = context.Task,
             Callback = context.Callback,
             HandlerContext = context.HandlerContext,
+            CreationStackTrace = context.CreationStackTrace,
         };
         return withoutException.ToString();
     }

@@ -4,11 +4,16 @@ public sealed partial class EventLoop
 {
     private IExecutor _defaultExecutor = DotNetThreadPoolExecutor.Instance;
     private int _defaultExecutorOutstanding;
+    private int _executorCallsInFlight;
     private Future<bool>? _defaultExecutorIdle;
     private bool _defaultExecutorShutDown;
 
     /// <summary>How many calls are running (or queued) in the default executor.</summary>
     internal int DefaultExecutorOutstanding => _defaultExecutorOutstanding;
+
+    /// <summary>How many calls are running (or queued) in any executor, the default one included: work
+    /// on other threads that will come back to this loop (a virtual clock must not jump past it).</summary>
+    internal int ExecutorCallsInFlight => _executorCallsInFlight;
 
     /// <summary>
     /// Runs <paramref name="function"/> on <paramref name="executor"/> (the default executor when null) and
@@ -103,9 +108,10 @@ public sealed partial class EventLoop
         }
     }
 
-    internal void OnExecutorWorkDone()
+    internal void OnExecutorWorkDone(bool defaultExecutor)
     {
-        if (--_defaultExecutorOutstanding == 0 && _defaultExecutorIdle is { IsDone: false } idle)
+        _executorCallsInFlight--;
+        if (defaultExecutor && --_defaultExecutorOutstanding == 0 && _defaultExecutorIdle is { IsDone: false } idle)
         {
             idle.TrySetResult(true);
         }
@@ -123,6 +129,7 @@ public sealed partial class EventLoop
 
         var item = new ExecutorWorkItem<T>(this, function, tokenFunction, context, countedByLoop: useDefault);
         item.Submit(executor ?? _defaultExecutor);
+        _executorCallsInFlight++;
         if (useDefault)
         {
             _defaultExecutorOutstanding++;

@@ -175,6 +175,9 @@ public sealed partial class EventLoop
     {
         private Action? _callback = callback;
 
+        /// <summary>The callback, until removed; for reports.</summary>
+        public Action? Callback => _callback;
+
         public void Cancel() => _callback = null;
 
         public void Run() => _callback?.Invoke();

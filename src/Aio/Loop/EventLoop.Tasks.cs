@@ -21,7 +21,13 @@ public sealed partial class EventLoop
     {
         CheckThread();
         CheckClosed();
-        return new Future<T>(this);
+        var future = new Future<T>(this);
+        if (_debug)
+        {
+            RecordOrigin(future);
+        }
+
+        return future;
     }
 
     /// <summary>Schedules <paramref name="coroutine"/> to run as a task; asyncio's <c>create_task</c>.
@@ -106,6 +112,12 @@ public sealed partial class EventLoop
     public IReadOnlyList<AioTask> AllTasks()
     {
         CheckThread();
+        return CollectTasks();
+    }
+
+    /// <summary><see cref="AllTasks"/> without the thread check, for diagnostics.</summary>
+    internal List<AioTask> CollectTasks()
+    {
         var tasks = new List<AioTask>(_liveCount + _pendingFirstSteps + 1);
 
         // A task running its first step is neither queued nor in the table yet.
@@ -153,6 +165,11 @@ public sealed partial class EventLoop
         box._ec = ExecutionContext.Capture();
         _pendingFirstSteps++;
         Ready.Enqueue(TaskCore.s_firstStep, core, null);
+        if (_debug)
+        {
+            RecordOrigin(box);
+        }
+
         return box;
     }
 

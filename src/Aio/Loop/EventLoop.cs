@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using Aio.Diagnostics;
 using Aio.Reactor;
 using Microsoft.Extensions.Logging;
 
@@ -45,6 +46,7 @@ public sealed partial class EventLoop : IDisposable
 
     private readonly ThreadsafeQueue _threadsafe = new();
     private readonly IReactor _reactor;
+    private readonly ILoopDriver? _driver;
     private readonly EventLoopOptions _options;
     private readonly ILogger? _logger;
     private bool _running;
@@ -67,9 +69,11 @@ public sealed partial class EventLoop : IDisposable
     {
         _options = options ?? EventLoopOptions.Default;
         _logger = _options.Logger;
-        Clock = _options.Clock ?? MonotonicClock.Instance;
+        _driver = _options.DriverFactory?.Invoke(this);
+        Clock = _driver?.Clock ?? _options.Clock ?? MonotonicClock.Instance;
         _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor();
         SyncContext = new LoopSynchronizationContext(this);
+        InitializeDiagnostics();
     }
 
     /// <summary>The loop running on the calling thread, or null; asyncio's <c>_get_running_loop()</c>.</summary>
@@ -128,6 +132,7 @@ public sealed partial class EventLoop : IDisposable
         _baseContext = ExecutionContext.Capture();
         t_current = this;
         _running = true;
+        _lastRunThreadId = Environment.CurrentManagedThreadId;
         InstalledContext = SyncContext;
         SynchronizationContext.SetSynchronizationContext(SyncContext);
         long reactorState = _reactor.EnterLoopThread();
@@ -183,6 +188,7 @@ public sealed partial class EventLoop : IDisposable
             return;
         }
 
+        ReportUnclosedOnClose();
         FlushUnobservedFaults();
         _closed = true;
 
@@ -195,6 +201,7 @@ public sealed partial class EventLoop : IDisposable
         CloseIo();
         CloseExecutors();
         _reactor.Dispose();
+        ReleaseDiagnostics();
     }
 
     /// <summary>Closes the loop; see <see cref="Close"/>.</summary>
@@ -219,6 +226,13 @@ public sealed partial class EventLoop : IDisposable
             timeout = -1;
         }
 
+        ILoopDriver? driver = _driver;
+        if (driver is not null && timeout != 0)
+        {
+            // A test's virtual clock decides how long an idle loop really waits (docs/design/virtual-time.md).
+            timeout = driver.BeforeIdlePoll(timeout);
+        }
+
         if (timeout != 0)
         {
             // About to block: the right moment to give back what a burst grew (the ready queue is empty).
@@ -237,6 +251,7 @@ public sealed partial class EventLoop : IDisposable
         Interlocked.Exchange(ref _wakePending, 0);
         _threadsafe.DrainInto(Ready);
         DrainFaultReports();
+        driver?.AfterPoll();
 
         if (Timers.Count > 0)
         {
@@ -247,7 +262,20 @@ public sealed partial class EventLoop : IDisposable
             }
         }
 
+        _iterations++;
         int n = Ready.Count;
+        if (driver is not null && n > 1)
+        {
+            driver.BeforeBatch(Ready, n);
+        }
+
+        if (_debug || LoopInstruments.TimingEnabled)
+        {
+            // Debug mode or a metrics listener: the same batch, timed (see EventLoop.Debug.cs).
+            RunReadyInstrumented(n);
+            return;
+        }
+
         while (n-- > 0)
         {
             ReadyItem item = Ready.Dequeue();
@@ -271,13 +299,14 @@ public sealed partial class EventLoop : IDisposable
 
     // ---- threads --------------------------------------------------------------------------------
 
-    /// <summary>Throws unless called on the loop's thread while it runs, or on any thread while it does not.</summary>
+    /// <summary>Throws unless called on the loop's thread while it runs, or on any thread while it does not
+    /// (in debug mode, only on the thread that last ran it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void CheckThread()
     {
-        if (_running && !ReferenceEquals(t_current, this))
+        if (_running ? !ReferenceEquals(t_current, this) : _debug)
         {
-            ThrowWrongThread();
+            CheckThreadSlow();
         }
     }
 

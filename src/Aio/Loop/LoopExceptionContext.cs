@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace Aio;
 
@@ -35,6 +37,18 @@ public sealed class LoopExceptionContext
     /// <summary>For "Unhandled error in exception handler": the context the failing handler received.</summary>
     public LoopExceptionContext? HandlerContext { get; init; }
 
+    /// <summary>How serious it is: <see cref="LogLevel.Error"/> for exceptions (the default),
+    /// <see cref="LogLevel.Warning"/> for what debug mode finds — a slow callback, a coroutine never
+    /// awaited, a resource still open at close. The default handler logs at this level.</summary>
+    public LogLevel Level { get; init; } = LogLevel.Error;
+
+    /// <summary>For a slow-callback report: how long the callback or task step held the loop.</summary>
+    public TimeSpan? Duration { get; init; }
+
+    /// <summary>In debug mode: where the task, future, coroutine or resource concerned was created;
+    /// asyncio's <c>source_traceback</c>.</summary>
+    public StackTrace? CreationStackTrace { get; init; }
+
     /// <summary>The message followed by every detail, as the default handler prints it.</summary>
     /// <returns>The text.</returns>
     public override string ToString()
@@ -58,6 +72,11 @@ public sealed class LoopExceptionContext
         if (HandlerContext is not null)
         {
             text.Append("\n  while handling: ").Append(HandlerContext.ToString().Replace("\n", "\n  ", StringComparison.Ordinal));
+        }
+
+        if (CreationStackTrace is not null)
+        {
+            text.Append("\n  created at:\n").Append(CreationStackTrace.ToString().TrimEnd());
         }
 
         if (Exception is not null)

@@ -87,6 +87,19 @@ internal sealed class ReadyQueue
         return item;
     }
 
+    /// <summary>Puts the first <paramref name="count"/> entries in a random order drawn from
+    /// <paramref name="random"/> (Fisher–Yates): the testing package's schedule perturbation.</summary>
+    public void Shuffle(int count, Random random)
+    {
+        ReadyItem[] items = _items;
+        int mask = items.Length - 1;
+        for (int i = Math.Min(count, _count) - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (items[(_head + i) & mask], items[(_head + j) & mask]) = (items[(_head + j) & mask], items[(_head + i) & mask]);
+        }
+    }
+
     /// <summary>Capacity kept across idle periods, so a steady stream of work does not regrow (and page-fault
     /// in) the ring after every pause: 16,384 entries, 384 KB.</summary>
     private const int KeptCapacity = 16384;

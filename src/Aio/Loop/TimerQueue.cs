@@ -100,6 +100,25 @@ internal sealed class TimerQueue
         }
     }
 
+    /// <summary>A copy of the scheduled timers, in heap order (for diagnostics).</summary>
+    public List<(long When, ITimerTarget Target)> Entries()
+    {
+        var entries = new List<(long, ITimerTarget)>(_count);
+        for (int i = 0; i < _count; i++)
+        {
+            entries.Add((_heap[i].When, _heap[i].Target));
+        }
+
+        return entries;
+    }
+
+    /// <summary>The deadline of a scheduled target, or null when it is not scheduled.</summary>
+    public long? WhenOf(ITimerTarget target)
+    {
+        int i = target.TimerIndex;
+        return i >= 0 && i < _count && ReferenceEquals(_heap[i].Target, target) ? _heap[i].When : null;
+    }
+
     /// <summary>Drops every timer (used when the loop closes).</summary>
     public void Clear()
     {

@@ -12,7 +12,7 @@ public sealed class AsyncLifoQueue<T> : AsyncQueueBase<T>
     /// <summary>Creates a LIFO queue.</summary>
     /// <param name="maxSize">How many items it holds at most; 0 or less means no limit.</param>
     public AsyncLifoQueue(int maxSize = 0)
-        : base(maxSize)
+        : base(maxSize, handsOff: false)
     {
     }
 

@@ -21,7 +21,7 @@ public sealed class AsyncPriorityQueue<T> : AsyncQueueBase<T>
     /// <param name="maxSize">How many items it holds at most; 0 or less means no limit.</param>
     /// <param name="comparer">The order; <see cref="Comparer{T}.Default"/> when null.</param>
     public AsyncPriorityQueue(int maxSize = 0, IComparer<T>? comparer = null)
-        : base(maxSize)
+        : base(maxSize, handsOff: false)
     {
         _comparer = comparer ?? Comparer<T>.Default;
     }

@@ -12,13 +12,17 @@ namespace Aio.Queues;
 /// </summary>
 /// <typeparam name="T">The type of the items.</typeparam>
 /// <remarks>
-/// <para>Fair: waiting getters and waiting putters are each served first in, first out. A getter woken
-/// for an item has that item promised to it, and a putter woken for a free slot has that slot, so no
-/// newcomer can take them first.</para>
-/// <para>Cancellation-safe: a cancelled <see cref="GetAsync"/> took no item, and a cancelled
-/// <see cref="PutAsync"/> added none — even when the cancellation arrives after the wait was granted; the
-/// promised item or slot then goes to the next waiter. So an item is never lost, and retrying a
-/// cancelled put never duplicates one.</para>
+/// <para>Waiters are served first in, first out, and what a waiter was given no newcomer can take: a get
+/// that frees a slot while a putter waits moves that putter's item into the queue, and a put while a
+/// getter waits gives the item to the longest-waiting getter — directly in a first-in, first-out queue
+/// (so <see cref="Count"/> never counts it), or, where the order items come out in matters, by promising
+/// it the best item when it resumes. Either way the woken waiter's operation has already completed, so a
+/// producer and a consumer pass several items per task switch.</para>
+/// <para>Cancellation-safe: a <see cref="GetAsync"/> or <see cref="PutAsync"/> either completes or is
+/// cancelled, never both. One cancelled while waiting took no item or added none; once it was handed its
+/// item (or its item was taken in), it completes, and a cancellation arriving after that is delivered at
+/// the task's next suspension. So an item is never lost, and retrying a cancelled put never duplicates
+/// one.</para>
 /// <para>Consumable with <c>await foreach</c>, which ends once the queue is shut down and drained.</para>
 /// <para>Not thread-safe: it coordinates tasks of one loop (from other threads, go through
 /// <c>loop.CallSoonThreadsafe</c>). Loop-bound: it belongs to the first loop that uses it; from another
@@ -42,25 +46,30 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
     private readonly int _maxSize;
     private WaitNodePool<T> _pool;
     private LoopBinding _binding;
-
-    /// <summary>Items promised to woken getters that have not resumed yet; they stay in the store until
-    /// then, so the getter takes whatever is first when it runs, as in asyncio.</summary>
-    private int _reservedItems;
-
-    /// <summary>Free slots promised to woken putters that have not resumed yet.</summary>
-    private int _reservedSlots;
-
     private int _unfinished;
-
-    /// <summary>Bumped by an immediate shutdown, which empties the store: a getter granted before it
-    /// finds its promised item gone.</summary>
-    private int _epoch;
-
     private byte _state;
 
-    private protected AsyncQueueBase(int maxSize)
+    /// <summary>Whether a put gives its item straight to a waiting getter: right for first in, first out,
+    /// where that item is the one the getter would take anyway.</summary>
+    private readonly bool _handsOff;
+
+    /// <summary>Items promised to woken getters when the queue does not hand off: they stay in the store
+    /// until the getter resumes and takes the best one, as asyncio's getter would; newcomers see only the
+    /// rest.</summary>
+    private int _reservedItems;
+
+    /// <summary>Bumped by an immediate shutdown, which empties the store: a getter promised an item before
+    /// it finds the item gone.</summary>
+    private int _epoch;
+
+    /// <summary>Creates the shared part of a queue.</summary>
+    /// <param name="maxSize">The limit; 0 or less for none.</param>
+    /// <param name="handsOff">Whether an item put while a getter waits may go straight to that getter:
+    /// true only when the store would give that getter exactly that item.</param>
+    private protected AsyncQueueBase(int maxSize, bool handsOff)
     {
         _maxSize = maxSize <= 0 ? 0 : maxSize;
+        _handsOff = handsOff;
     }
 
     /// <summary>How many items the queue holds at most; 0 means no limit; asyncio's <c>maxsize</c>.</summary>
@@ -86,8 +95,8 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         }
     }
 
-    /// <summary>Whether a put would wait: <see cref="MaxSize"/> items are in the queue or promised to
-    /// putters already woken; asyncio's <c>full()</c>. Never true without a limit.</summary>
+    /// <summary>Whether a put would wait: <see cref="MaxSize"/> items are in the queue; asyncio's
+    /// <c>full()</c>. Never true without a limit.</summary>
     public bool IsFull
     {
         get
@@ -117,13 +126,15 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         }
     }
 
-    private bool IsFullCore => _maxSize > 0 && StoredCount + _reservedSlots >= _maxSize;
+    // Getters wait only while no item is available and putters only while the store is full: every put
+    // serves a waiting getter first, and every get refills from a waiting putter.
+    private bool IsFullCore => _maxSize > 0 && StoredCount >= _maxSize;
 
     private int AvailableCount => StoredCount - _reservedItems;
 
-    /// <summary>The invariant the promises keep, for tests: a getter parked while an item nobody was
-    /// promised is in the store, or a putter parked while a slot nobody was promised is free, has lost
-    /// its wake-up.</summary>
+    /// <summary>The invariant every put and get keeps, for tests: a getter parked while an item nobody
+    /// was promised is in the store, or a putter parked while the store has room, has lost its
+    /// wake-up.</summary>
     internal bool HasLostWakeUp =>
         (_getters.Count > 0 && AvailableCount > 0) || (_state == Open && _putters.Count > 0 && !IsFullCore);
 
@@ -154,9 +165,8 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
             ThrowShutDown();
         }
 
-        if (!IsFullCore)
+        if (TryDeliver(item))
         {
-            Deliver(item);
             return default;
         }
 
@@ -191,20 +201,44 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
             ThrowShutDown();
         }
 
-        if (IsFullCore)
+        return TryDeliver(item);
+    }
+
+    /// <summary>Gives <paramref name="item"/> to the longest-waiting getter, or stores it if there is
+    /// room.</summary>
+    /// <returns>False when the queue is full.</returns>
+    private bool TryDeliver(T item)
+    {
+        if (_handsOff && _getters.First is { } getter)
+        {
+            _getters.Remove(getter);
+            ((WaitNode<T>)getter).Value = item;
+            getter.GrantFinal();
+        }
+        else if (IsFullCore)
         {
             return false;
         }
+        else
+        {
+            Store(item);
+            PromiseToGetter();
+        }
 
-        Deliver(item);
+        _unfinished++;
         return true;
     }
 
-    private void Deliver(T item)
+    /// <summary>Where the queue does not hand off: promises an available item to the longest-waiting
+    /// getter, which takes the best item when it resumes.</summary>
+    private void PromiseToGetter()
     {
-        Store(item);
-        _unfinished++;
-        WakeGetter();
+        if (!_handsOff && AvailableCount > 0 && _getters.First is { } getter)
+        {
+            _getters.Remove(getter);
+            _reservedItems++;
+            getter.GrantFinal(_epoch);
+        }
     }
 
     // ---- get ------------------------------------------------------------------------------------
@@ -221,7 +255,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         EventLoop? loop = _binding.Check(this);
         if (AvailableCount > 0)
         {
-            return new ValueTask<T>(TakeAndFreeSlot());
+            return new ValueTask<T>(TakeAndRefill());
         }
 
         return ParkGetter(loop).AsValueTask();
@@ -250,7 +284,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         _binding.Check(this);
         if (AvailableCount > 0)
         {
-            item = TakeAndFreeSlot();
+            item = TakeAndRefill();
             return true;
         }
 
@@ -270,7 +304,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         EventLoop? loop = _binding.Check(this);
         if (AvailableCount > 0)
         {
-            item = TakeAndFreeSlot();
+            item = TakeAndRefill();
             node = null;
             return true;
         }
@@ -293,33 +327,26 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         return node;
     }
 
-    private T TakeAndFreeSlot()
+    /// <summary>Takes the next item, and lets the longest-waiting putter's item into the slot it frees:
+    /// that put has then completed.</summary>
+    private T TakeAndRefill()
     {
         T item = Take();
-        WakePutter();
+        if (_putters.First is { } putter)
+        {
+            // Putters wait only while the queue is open (shutdown fails them all).
+            _putters.Remove(putter);
+            var node = (WaitNode<T>)putter;
+            Store(node.Value!);
+            node.Value = default;
+            _unfinished++;
+            putter.GrantFinal();
+
+            // A getter promised an item earlier took it only now: the refill may serve a waiting getter.
+            PromiseToGetter();
+        }
+
         return item;
-    }
-
-    /// <summary>Promises an available item to the longest-waiting getter.</summary>
-    private void WakeGetter()
-    {
-        if (AvailableCount > 0 && _getters.First is { } node)
-        {
-            _getters.Remove(node);
-            _reservedItems++;
-            node.Grant(_epoch);
-        }
-    }
-
-    /// <summary>Promises a free slot to the longest-waiting putter.</summary>
-    private void WakePutter()
-    {
-        if (_state == Open && !IsFullCore && _putters.First is { } node)
-        {
-            _putters.Remove(node);
-            _reservedSlots++;
-            node.Grant();
-        }
     }
 
     // ---- task_done / join -----------------------------------------------------------------------
@@ -382,8 +409,6 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         {
             int discarded = StoredCount;
             ClearStore();
-
-            // Getters already promised an item find it gone when they resume.
             _reservedItems = 0;
             _epoch++;
             _unfinished = Math.Max(0, _unfinished - discarded);
@@ -399,54 +424,41 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
 
     // ---- waits ----------------------------------------------------------------------------------
 
+    // A granted get carries its item or takes the one promised to it; a granted put has stored its own,
+    // and a granted join has nothing to produce.
     T IWaitOwner<T>.OnGranted(WaitNode<T> node)
     {
-        switch (node.Role)
+        if (node.Role != GetRole)
         {
-            case GetRole:
-                if (node.GrantValue != _epoch)
-                {
-                    ThrowShutDown();
-                }
-
-                _reservedItems--;
-                return TakeAndFreeSlot();
-
-            case PutRole:
-                _reservedSlots--;
-                if (_state != Open)
-                {
-                    // asyncio too: a putter woken for a slot re-checks, and a shut-down queue refuses it.
-                    ThrowShutDown();
-                }
-
-                Deliver(node.Value!);
-                return default!;
-
-            default:
-                return default!;
+            return default!;
         }
+
+        if (_handsOff)
+        {
+            return node.Value!;
+        }
+
+        if (node.GrantValue != _epoch)
+        {
+            // Promised an item, which an immediate shutdown discarded since.
+            ThrowShutDown();
+        }
+
+        _reservedItems--;
+        return TakeAndRefill();
     }
 
+    /// <inheritdoc/>
+    string IWaitOwner.DescribeWait(WaitNode node) => Diagnostics.TaskTreeCapture.TypeName(GetType()) + node.Role switch
+    {
+        GetRole => " get",
+        PutRole => " put",
+        _ => " join",
+    };
+
+    // Gets and puts are granted final, so only a join can be abandoned, and it holds nothing.
     void IWaitOwner.OnAbandoned(WaitNode node)
     {
-        switch (node.Role)
-        {
-            case GetRole:
-                if (node.GrantValue == _epoch)
-                {
-                    // The promised item stays first in line: promise it to the next getter.
-                    _reservedItems--;
-                    WakeGetter();
-                }
-
-                break;
-
-            case PutRole:
-                _reservedSlots--;
-                WakePutter();
-                break;
-        }
     }
 
     void IWaitOwner<T>.Return(WaitNode<T> node) => _pool.Return(node);

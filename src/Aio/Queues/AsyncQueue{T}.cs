@@ -23,7 +23,7 @@ public sealed class AsyncQueue<T> : AsyncQueueBase<T>
     /// <summary>Creates a queue.</summary>
     /// <param name="maxSize">How many items it holds at most; 0 or less means no limit.</param>
     public AsyncQueue(int maxSize = 0)
-        : base(maxSize)
+        : base(maxSize, handsOff: true)
     {
     }
 

@@ -32,6 +32,9 @@ public sealed class TaskGroup : IFutureWaiter
         _loop = loop;
     }
 
+    /// <summary>For introspection: the task the group belongs to, which waits for its tasks.</summary>
+    internal TaskCore? Parent => _parent;
+
     /// <summary>How many tasks of the group are still running.</summary>
     public int Count => _tasks.Count;
 

@@ -43,6 +43,13 @@ internal struct LoopBinding
                 ThrowForeignThread(primitive);
             }
 
+            if (!_loop.IsClosed)
+            {
+                // Debug mode refuses other threads even while the loop is stopped, as for the loop's
+                // own members; otherwise this costs nothing.
+                _loop.CheckThread();
+            }
+
             return;
         }
 

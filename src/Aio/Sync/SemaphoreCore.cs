@@ -133,6 +133,9 @@ internal sealed class SemaphoreCore : IWaitOwner<AsyncReleaser>, IReleasable
 
     void IWaitOwner.OnAbandoned(WaitNode node) => ReleaseCore();
 
+    /// <inheritdoc/>
+    string IWaitOwner.DescribeWait(WaitNode node) => Diagnostics.TaskTreeCapture.TypeName(_facade.GetType());
+
     void IWaitOwner<AsyncReleaser>.Return(WaitNode<AsyncReleaser> node) => _pool.Return(node);
 
     void IReleasable.ReleaseFrom(object? holder) => Release();

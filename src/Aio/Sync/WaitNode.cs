@@ -13,7 +13,7 @@ namespace Aio.Sync;
 /// waiter whose task is cancelled before it resumes gives the grant back through
 /// <see cref="IWaitOwner.OnAbandoned"/>, so a cancellation can neither keep a lock nor lose a wake-up.
 /// </remarks>
-internal abstract class WaitNode : ICancellableWait
+internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
 {
     internal const byte Free = 0;
     internal const byte Waiting = 1;
@@ -33,6 +33,11 @@ internal abstract class WaitNode : ICancellableWait
     /// <summary>A cancellation arrived while the node must keep waiting (a condition waiter that has to
     /// get its lock back first); the wait ends with that cancellation once granted.</summary>
     internal bool CancelPending;
+
+    /// <summary>The grant is a completed operation that cannot be given back (a queue hand-off: the item
+    /// already changed hands). A cancellation arriving after it is not thrown at this wait; the task
+    /// keeps it for its next suspension, as for a cancellation requested while it runs.</summary>
+    internal bool Final;
 
     /// <summary>A small value carried by the grant (a barrier index, a queue's shutdown epoch).</summary>
     internal int GrantValue;
@@ -85,6 +90,16 @@ internal abstract class WaitNode : ICancellableWait
         Wake();
     }
 
+    /// <summary>Hands the waiter a completed operation (see <see cref="Final"/>) and wakes it. The caller
+    /// has removed it from its lot.</summary>
+    internal void GrantFinal(int value = 0)
+    {
+        Status = Granted;
+        Final = true;
+        GrantValue = value;
+        Wake();
+    }
+
     /// <summary>Ends the wait with an exception. The caller has removed it from its lot.</summary>
     internal void Fail(Exception error)
     {
@@ -95,6 +110,16 @@ internal abstract class WaitNode : ICancellableWait
 
     /// <summary>Schedules the waiting code to resume (if it has already suspended).</summary>
     internal abstract void Wake();
+
+    /// <summary>For the task tree: the coroutine suspended on this wait, when one awaits it directly.</summary>
+    internal virtual AioTask? WaitingCoroutine => null;
+
+    /// <inheritdoc/>
+    string Diagnostics.IDescribedWait.DescribeWait(EventLoop loop) =>
+        Owner.DescribeWait(this) + (Status == Granted ? " (granted; resuming)" : "");
+
+    /// <inheritdoc/>
+    AioTask? Diagnostics.IDescribedWait.WaitingCoroutine => WaitingCoroutine;
 }
 
 /// <summary>What a primitive does with the waits it parks.</summary>
@@ -112,6 +137,10 @@ internal interface IWaitOwner
     /// <summary>A granted waiter will not take its grant (its task was cancelled before it resumed):
     /// give it back — release the lock, return the permit, pass the notification or the item on.</summary>
     void OnAbandoned(WaitNode node);
+
+    /// <summary>For the task tree: what to call <paramref name="node"/>'s wait, such as <c>AsyncLock</c>.</summary>
+    /// <returns>The primitive's type name, unless the owner says better.</returns>
+    string DescribeWait(WaitNode node) => Diagnostics.TaskTreeCapture.TypeName(GetType());
 }
 
 /// <summary>What a primitive produces for a waiter that was granted.</summary>

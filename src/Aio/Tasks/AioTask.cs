@@ -90,6 +90,17 @@ public abstract class AioTask : Future, IFutureWaiter
     /// the coroutine's locals alive.</summary>
     internal abstract void ClearStateMachine();
 
+    /// <summary>For diagnostics: the compiler's state machine behind this coroutine, or null when there
+    /// is none (a delegate task between steps, a finished placeholder).</summary>
+    internal virtual Type? StateMachineType => null;
+
+    /// <summary>For diagnostics: the state machine's state — the await it is suspended at, or one of
+    /// <see cref="Diagnostics.CoroutineStates"/>. Never read on the hot path.</summary>
+    internal virtual int CoroutineState => Diagnostics.CoroutineStates.Unknown;
+
+    /// <summary>For diagnostics: the delegate of a delegate task, until its first step calls it.</summary>
+    internal virtual Delegate? PendingDelegate => null;
+
     /// <summary>Whether this object is a task (rather than a coroutine awaited inline).</summary>
     internal bool IsTaskRoot => _core is { } core && ReferenceEquals(core.Task, this);
 

@@ -14,6 +14,12 @@ internal sealed class ContinuationWaiter : IFutureWaiter
         _owner = owner;
     }
 
+    /// <summary>For introspection: the task the continuation resumes, if any.</summary>
+    internal TaskCore? Owner => _owner;
+
+    /// <summary>For introspection: the continuation (an ordinary async method's, usually).</summary>
+    internal Action? Continuation => _continuation;
+
     /// <summary>Whether this waiter is free for reuse (the per-task cached instance).</summary>
     internal bool IsFree => _continuation is null;
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Aio.Diagnostics;
 
 namespace Aio;
 
@@ -17,6 +18,11 @@ internal sealed class CoroutineBox<TStateMachine> : AioTask
     internal override void MoveNextCore() => StateMachine.MoveNext();
 
     internal override void ClearStateMachine() => StateMachine = default!;
+
+    internal override Type StateMachineType => typeof(TStateMachine);
+
+    internal override int CoroutineState =>
+        IsDone ? CoroutineStates.Finished : StateMachineAccess<TStateMachine>.Read(ref StateMachine);
 }
 
 /// <summary>The box of an <c>async Coroutine&lt;T&gt;</c> method call; see <see cref="CoroutineBox{TStateMachine}"/>.</summary>
@@ -31,4 +37,9 @@ internal sealed class CoroutineBox<TStateMachine, TResult> : AioTask<TResult>
     internal override void MoveNextCore() => StateMachine.MoveNext();
 
     internal override void ClearStateMachine() => StateMachine = default!;
+
+    internal override Type StateMachineType => typeof(TStateMachine);
+
+    internal override int CoroutineState =>
+        IsDone ? CoroutineStates.Finished : StateMachineAccess<TStateMachine>.Read(ref StateMachine);
 }

@@ -57,6 +57,15 @@ internal sealed class DelegateTask<T> : AioTask<T>
 
     internal override void ClearStateMachine() => _function = null;
 
+    /// <summary>The state machine of the running .NET async method, found in its Task's type.</summary>
+    internal override Type? StateMachineType => Diagnostics.CodeNames.StateMachineOfBox(_inner);
+
+    internal override int CoroutineState => _inner is { } inner && !IsDone
+        ? Diagnostics.CodeNames.StateOfBox(inner)
+        : _function is not null ? Diagnostics.CoroutineStates.Running : Diagnostics.CoroutineStates.Finished;
+
+    internal override Delegate? PendingDelegate => _function;
+
     private void OnInnerCompleted()
     {
         EventLoop loop = _loop!;

@@ -36,13 +36,24 @@ internal class FaultRecord
 internal sealed class UnobservedFaultRecord : FaultRecord
 {
     private readonly Future _future;
+
+    /// <summary>Debug mode: where the future was created, copied now while the future is alive (the
+    /// loop's table of origins may have let go of it by the time the finalizer runs).</summary>
+    private readonly System.Diagnostics.StackTrace? _origin;
     private int _observed;
 
     internal UnobservedFaultRecord(Exception exception, Future future)
         : base(exception)
     {
         _future = future;
-        future.LoopOrNull?.OnFaultArmed();
+        if (future.LoopOrNull is { } loop)
+        {
+            loop.OnFaultArmed();
+            if (loop.Debug)
+            {
+                _origin = loop.OriginOf(future);
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -81,6 +92,7 @@ internal sealed class UnobservedFaultRecord : FaultRecord
             Exception)
         {
             Future = _future,
+            CreationStackTrace = _origin,
         };
         if (loop is not null)
         {

@@ -383,6 +383,15 @@ public abstract class Future : ICancellableWait
         }
     }
 
+    /// <summary>For introspection (the task tree): a copy of the waiters of a pending future, empty once
+    /// it is done. Allocates; never used on the hot path.</summary>
+    internal IFutureWaiter[] CopyWaiters() => _state != Pending ? [] : _slot switch
+    {
+        List<IFutureWaiter> list => list.ToArray(),
+        IFutureWaiter single => [single],
+        _ => [],
+    };
+
     /// <summary>Removes one registration of <paramref name="waiter"/>.</summary>
     internal bool RemoveWaiter(IFutureWaiter waiter)
     {

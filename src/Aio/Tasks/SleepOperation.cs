@@ -24,6 +24,11 @@ internal sealed class SleepOperation : ISleepSlot
         set => _state.TimerIndex = value;
     }
 
+    /// <summary>For introspection: what the sleep wakes, and the task sleeping.</summary>
+    internal IFutureWaiter? Waker => _state.Waker;
+
+    internal TaskCore? Owner => _owner;
+
     internal void Reserve() => _state.Status = SleepState.Reserved;
 
     public void Arm(EventLoop loop, long deadline, TaskCore? owner)

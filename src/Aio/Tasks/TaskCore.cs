@@ -87,6 +87,18 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
     /// <summary>What the task is waiting on, for introspection.</summary>
     internal object? WaitingOn => _waitingOn;
 
+    /// <summary>The task's number on its loop (the N of <c>Task-N</c>).</summary>
+    internal int Id => _id;
+
+    /// <summary>For introspection: the coroutine of this task waiting on a foreign awaiter (a .NET task).</summary>
+    internal AioTask? ForeignBox => _extras?.ForeignBox;
+
+    /// <summary>For introspection: the waker of the task's built-in sleep while it sleeps.</summary>
+    internal IFutureWaiter? SleepWaker => _sleep.Waker;
+
+    /// <summary>For introspection: whether the built-in sleep has fired (the task's wake-up is queued).</summary>
+    internal bool SleepFired => _sleep.Status == SleepState.Fired || _sleep.Status == SleepState.Cancelled;
+
     // ---- steps ----------------------------------------------------------------------------------
 
     private void RunFirstStep()
@@ -299,6 +311,22 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         else if (_waitingOn is List<ICancellableWait> list)
         {
             EndOneOfMany(list, wait, waitWasCancelled);
+        }
+    }
+
+    /// <summary>The task resumed from <paramref name="wait"/>, which completed an operation that cannot be
+    /// undone (a queue hand-off). A cancellation that arrived after it completed is not thrown here: it
+    /// stays requested and is delivered at the task's next suspension, or cancels the task if it returns
+    /// first — the same as a cancellation requested while the task runs.</summary>
+    internal void EndWaitKeepingCancellation(ICancellableWait wait)
+    {
+        if (ReferenceEquals(_waitingOn, wait))
+        {
+            _waitingOn = null;
+        }
+        else if (_waitingOn is List<ICancellableWait> list && list.Remove(wait) && list.Count == 0)
+        {
+            _waitingOn = null;
         }
     }
 

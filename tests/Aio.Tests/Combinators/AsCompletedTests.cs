@@ -7,19 +7,22 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_DifferentSleepLengths_YieldsShortestFirst()
     {
-        List<int> order = GuardedLoop.Run(async loop =>
+        List<int> order = VirtualLoop.Run(async loop =>
         {
             var tasks = new List<AioTask<int>>
             {
-                AsyncIO.CreateTask(Delayed(0.03, 30)),
-                AsyncIO.CreateTask(Delayed(0.01, 10)),
-                AsyncIO.CreateTask(Delayed(0.02, 20)),
+                AsyncIO.CreateTask(Delayed(30, 30)),
+                AsyncIO.CreateTask(Delayed(10, 10)),
+                AsyncIO.CreateTask(Delayed(20, 20)),
                 AsyncIO.CreateTask(Delayed(0, 0)),
             };
             var seen = new List<int>();
             await foreach (AioTask<int> task in AsyncIO.AsCompleted(tasks))
             {
                 Assert.True(task.IsDone);
+
+                // Each is yielded as it completes, not when the slowest does: the value is its delay.
+                Assert.Equal(await task, loop.Time());
                 seen.Add(await task);
             }
 
@@ -31,12 +34,12 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_FuturesCompletedInChosenOrder_YieldsThemInThatOrder()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int>[] futures = [loop.CreateFuture<int>(), loop.CreateFuture<int>(), loop.CreateFuture<int>()];
             loop.CallSoon(() => futures[2].SetResult(2));
-            loop.CallLater(0.002, () => futures[0].SetResult(0));
-            loop.CallLater(0.004, () => futures[1].SetResult(1));
+            loop.CallLater(2, () => futures[0].SetResult(0));
+            loop.CallLater(4, () => futures[1].SetResult(1));
 
             var yielded = new List<Future<int>>();
             await foreach (Future<int> future in AsyncIO.AsCompleted(futures))
@@ -48,16 +51,17 @@ public sealed class AsCompletedTests
             Assert.Same(futures[2], yielded[0]);
             Assert.Same(futures[0], yielded[1]);
             Assert.Same(futures[1], yielded[2]);
+            Assert.Equal(4.0, loop.Time());
         });
     }
 
     [Fact]
     public void AsCompleted_Coroutines_YieldsTheirTasksInCompletionOrder()
     {
-        List<string> order = GuardedLoop.Run(async loop =>
+        List<string> order = VirtualLoop.Run(async loop =>
         {
             var seen = new List<string>();
-            Coroutine<string>[] coroutines = [Delayed(0.02, "slow"), Delayed(0.001, "fast")];
+            Coroutine<string>[] coroutines = [Delayed(20, "slow"), Delayed(1, "fast")];
             await foreach (AioTask<string> task in AsyncIO.AsCompleted(coroutines))
             {
                 Assert.NotSame(AsyncIO.CurrentTask, task);
@@ -72,7 +76,7 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_SomeAlreadyDone_YieldsThemBeforeThePendingOnes()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> pending = loop.CreateFuture<int>();
             Future<int> done = loop.CreateFuture<int>();
@@ -94,7 +98,7 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_Empty_YieldsNothing()
     {
-        int count = GuardedLoop.Run(async loop =>
+        int count = VirtualLoop.Run(async loop =>
         {
             int n = 0;
             await foreach (Future<int> future in AsyncIO.AsCompleted(Array.Empty<Future<int>>()))
@@ -110,10 +114,10 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_FailingTask_IsYieldedAndRethrowsWhenAwaited()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<int> failing = AsyncIO.CreateTask(FailAfter(0.001));
-            AioTask<int> ok = AsyncIO.CreateTask(Delayed(0.01, 1));
+            AioTask<int> failing = AsyncIO.CreateTask(FailAfter(1));
+            AioTask<int> ok = AsyncIO.CreateTask(Delayed(10, 1));
             var outcomes = new List<string>();
             await foreach (AioTask<int> task in AsyncIO.AsCompleted([failing, ok]))
             {
@@ -134,7 +138,7 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_Timeout_ThrowsTimeoutAndLeavesTheRestRunning()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> fast = AsyncIO.CreateTask(Delayed(0, 1));
             Future<int> never = loop.CreateFuture<int>();
@@ -142,11 +146,12 @@ public sealed class AsCompletedTests
 
             await AioAssert.ThrowsAsync<TimeoutException>(async () =>
             {
-                await foreach (Future future in AsyncIO.AsCompleted<Future>([fast, never], timeout: 0.05))
+                await foreach (Future future in AsyncIO.AsCompleted<Future>([fast, never], timeout: 50))
                 {
                     yielded.Add(future);
                 }
             });
+            Assert.Equal(50.0, loop.Time());
 
             Assert.Same(fast, Assert.Single(yielded));
             Assert.False(never.IsDone);
@@ -160,13 +165,15 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_TimeoutWithEverythingDoneInTime_YieldsAll()
     {
-        int count = GuardedLoop.Run(async loop =>
+        int count = VirtualLoop.Run(async loop =>
         {
             int n = 0;
-            await foreach (AioTask<int> task in AsyncIO.AsCompleted([AsyncIO.CreateTask(Delayed(0, 1)), AsyncIO.CreateTask(Delayed(0.001, 2))], timeout: 10))
+            await foreach (AioTask<int> task in AsyncIO.AsCompleted([AsyncIO.CreateTask(Delayed(0, 1)), AsyncIO.CreateTask(Delayed(1, 2))], timeout: 10))
             {
                 n++;
             }
+
+            Assert.Equal(1.0, loop.Time());
 
             return n;
         });
@@ -176,11 +183,11 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_ConsumerCancelled_StopsWithCancellationAndLeavesFuturesAlone()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> never = loop.CreateFuture<int>();
             AioTask<int> consumer = AsyncIO.CreateTask(Consume(never));
-            await AsyncIO.Sleep(0.002);
+            await AsyncIO.Sleep(2);
 
             consumer.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(consumer);
@@ -203,24 +210,26 @@ public sealed class AsCompletedTests
     [Fact]
     public void AsCompleted_BreakAfterFirst_OthersFinishUndisturbed()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> fast = AsyncIO.CreateTask(Delayed(0, 1));
-            AioTask<int> slow = AsyncIO.CreateTask(Delayed(0.005, 2));
+            AioTask<int> slow = AsyncIO.CreateTask(Delayed(5, 2));
             await foreach (AioTask<int> task in AsyncIO.AsCompleted([fast, slow]))
             {
                 Assert.Same(fast, task);
                 break;
             }
 
+            Assert.Equal(0.0, loop.Time());
             Assert.Equal(2, await slow);
+            Assert.Equal(5.0, loop.Time());
         });
     }
 
     [Fact]
     public void AsCompleted_SameFutureTwice_YieldsItOnce()
     {
-        int count = GuardedLoop.Run(async loop =>
+        int count = VirtualLoop.Run(async loop =>
         {
             Future<int> future = loop.CreateFuture<int>();
             loop.CallSoon(() => future.SetResult(1));

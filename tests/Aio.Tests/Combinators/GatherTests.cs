@@ -7,13 +7,15 @@ public sealed class GatherTests
     [Fact]
     public void Gather_TypedTasks_ReturnsResultsInArgumentOrder()
     {
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             // The slowest task comes first, so completion order differs from argument order.
-            AioTask<int> slow = AsyncIO.CreateTask(Delayed(0.03, 1));
-            AioTask<int> fast = AsyncIO.CreateTask(Delayed(0.001, 2));
-            AioTask<int> middle = AsyncIO.CreateTask(Delayed(0.015, 3));
-            return await AsyncIO.Gather(slow, fast, middle);
+            AioTask<int> slow = AsyncIO.CreateTask(Delayed(30, 1));
+            AioTask<int> fast = AsyncIO.CreateTask(Delayed(1, 2));
+            AioTask<int> middle = AsyncIO.CreateTask(Delayed(15, 3));
+            int[] all = await AsyncIO.Gather(slow, fast, middle);
+            Assert.Equal(30.0, loop.Time());
+            return all;
         });
         Assert.Equal([1, 2, 3], results);
     }
@@ -23,7 +25,7 @@ public sealed class GatherTests
     {
         var tasksSeen = new List<AioTask?>();
         AioTask? main = null;
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             main = AsyncIO.CurrentTask;
             return await AsyncIO.Gather(Record(10), Record(20), Record(30));
@@ -45,20 +47,20 @@ public sealed class GatherTests
     [Fact]
     public void Gather_CoroutineList_ReturnsResultsInOrder()
     {
-        int[] results = GuardedLoop.Run(async loop =>
-            await AsyncIO.Gather(new List<Coroutine<int>> { Delayed(0.01, 1), Delayed(0, 2) }));
+        int[] results = VirtualLoop.Run(async loop =>
+            await AsyncIO.Gather(new List<Coroutine<int>> { Delayed(10, 1), Delayed(0, 2) }));
         Assert.Equal([1, 2], results);
     }
 
     [Fact]
     public void Gather_Futures_ReturnsResultsInArgumentOrder()
     {
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             Future<int> a = loop.CreateFuture<int>();
             Future<int> b = loop.CreateFuture<int>();
             loop.CallSoon(() => b.SetResult(2));
-            loop.CallLater(0.005, () => a.SetResult(1));
+            loop.CallLater(5, () => a.SetResult(1));
             return await AsyncIO.Gather(a, b);
         });
         Assert.Equal([1, 2], results);
@@ -67,15 +69,16 @@ public sealed class GatherTests
     [Fact]
     public void Gather_UntypedMixedResultTypes_CompletesWhenAllAreDone()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<string> text = AsyncIO.CreateTask(Delayed(0.01, "x"));
+            AioTask<string> text = AsyncIO.CreateTask(Delayed(10, "x"));
             AioTask<int> number = AsyncIO.CreateTask(Delayed(0, 5));
             Future<bool> flag = loop.CreateFuture<bool>();
-            loop.CallLater(0.005, () => flag.SetResult(true));
+            loop.CallLater(5, () => flag.SetResult(true));
             Future all = AsyncIO.Gather(text, number, flag);
             Assert.False(all.IsDone);
             await all;
+            Assert.Equal(10.0, loop.Time());
             Assert.True(all.IsCompletedSuccessfully);
             Assert.True(text.IsDone && number.IsDone && flag.IsDone);
             Assert.Equal("x", text.Result);
@@ -85,7 +88,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_NoArguments_ReturnsEmptyResultAtOnce()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int[]> typed = AsyncIO.Gather(Array.Empty<AioTask<int>>());
             Assert.True(typed.IsDone);
@@ -102,7 +105,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_ChildrenAlreadyDone_ReturnsTheirResults()
     {
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             Future<int> a = loop.CreateFuture<int>();
             Future<int> b = loop.CreateFuture<int>();
@@ -116,7 +119,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_FirstChildFails_ThrowsItsExceptionWhileOthersKeepRunning()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             AioTask<int> failing = AsyncIO.CreateTask(FailAfter<int>(0, new InvalidOperationException("boom")));
@@ -139,7 +142,7 @@ public sealed class GatherTests
     public void Gather_LaterChildFailsAfterGatherFailed_ItsExceptionCountsAsRetrieved()
     {
         var reports = new List<LoopExceptionContext>();
-        GuardedLoop.Run(
+        VirtualLoop.Run(
             async loop =>
             {
                 loop.SetExceptionHandler((_, context) => reports.Add(context));
@@ -166,7 +169,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_ChildCancelled_GatherThrowsCancellationAndAwaiterIsNotCancelled()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> victim = AsyncIO.CreateTask(Delayed(3600, 1));
             AioTask<int> other = AsyncIO.CreateTask(Delayed(0.005, 2));
@@ -183,7 +186,7 @@ public sealed class GatherTests
     public void Gather_AwaitingTaskCancelled_CancelsEveryChild()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask[] children = [
                 AsyncIO.CreateTask(Sleeper("a", log)),
@@ -191,7 +194,7 @@ public sealed class GatherTests
                 AsyncIO.CreateTask(Sleeper("c", log)),
             ];
             AioTask waiter = AsyncIO.CreateTask(AwaitGather(children));
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             waiter.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(waiter);
@@ -207,7 +210,7 @@ public sealed class GatherTests
     public void Gather_CancelOnGatherFuture_CancelsEveryChildAndReportsCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> a = AsyncIO.CreateTask(SleeperWithResult("a", log));
             AioTask<int> b = AsyncIO.CreateTask(SleeperWithResult("b", log));
@@ -226,7 +229,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_CancelWhenEveryChildIsDone_ReturnsFalse()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> a = loop.CreateFuture<int>();
             a.SetResult(1);
@@ -240,7 +243,7 @@ public sealed class GatherTests
     [Fact]
     public void GatherReturnExceptions_MixedOutcomes_ReportsEachInArgumentOrder()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var failure = new FormatException("bad");
             AioTask<int> ok = AsyncIO.CreateTask(Delayed(0.01, 1));
@@ -265,7 +268,7 @@ public sealed class GatherTests
     [Fact]
     public void GatherReturnExceptions_UntypedAndCoroutines_ReportsOutcomes()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Outcome[] outcomes = await AsyncIO.GatherReturnExceptions(Nothing(), Failing());
             Assert.True(outcomes[0].IsSuccess);
@@ -289,7 +292,7 @@ public sealed class GatherTests
     public void GatherReturnExceptions_GatherCancelled_StillReportsCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> a = AsyncIO.CreateTask(SleeperWithResult("a", log));
             AioTask<int> b = AsyncIO.CreateTask(SleeperWithResult("b", log));
@@ -309,11 +312,11 @@ public sealed class GatherTests
     [Fact]
     public void GatherReturnExceptions_AwaitingTaskCancelled_PropagatesCancellation()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> child = AsyncIO.CreateTask(Delayed(3600, 1));
             AioTask<Outcome<int>[]> waiter = AsyncIO.CreateTask(AwaitGather(child));
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             waiter.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(waiter);
@@ -326,7 +329,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_SameFutureTwice_AwaitedOnceAndReportedTwice()
     {
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             Future<int> shared = loop.CreateFuture<int>();
             Future<int> other = loop.CreateFuture<int>();
@@ -348,7 +351,7 @@ public sealed class GatherTests
     public void Gather_SameTaskTwice_ReportsItsResultInBothPlaces()
     {
         int runs = 0;
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(Count());
             return await AsyncIO.Gather(task, task);
@@ -367,7 +370,7 @@ public sealed class GatherTests
     public void Gather_SameCoroutineTwice_RunsItOnce()
     {
         int runs = 0;
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             Coroutine<int> once = Count();
             return await AsyncIO.Gather(once, once);
@@ -385,7 +388,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_ThousandTasks_ReturnsEveryResultInOrder()
     {
-        int[] results = GuardedLoop.Run(async loop =>
+        int[] results = VirtualLoop.Run(async loop =>
         {
             var tasks = new AioTask<int>[1000];
             for (int i = 0; i < tasks.Length; i++)
@@ -402,7 +405,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_ThousandTasksCancelled_CancelsEveryOne()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var tasks = new AioTask<int>[1000];
             for (int i = 0; i < tasks.Length; i++)
@@ -422,7 +425,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_CancelWithMessage_ChildrenAndAwaiterSeeTheMessage()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> child = AsyncIO.CreateTask(Delayed(3600, 1));
             Future<int[]> gather = AsyncIO.Gather(child);
@@ -439,7 +442,7 @@ public sealed class GatherTests
     public void Gather_FutureOfAnotherLoop_ThrowsArgumentExceptionAndLeavesOthersUsable()
     {
         using var other = new EventLoop();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> mine = loop.CreateFuture<int>();
             Future<int> foreign = other.CreateFuture<int>();
@@ -456,7 +459,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_CancelledWhileChildSwallowsCancellation_StillReportsCancellation()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> stubborn = AsyncIO.CreateTask(Stubborn());
             Future<Outcome<int>[]> gather = AsyncIO.GatherReturnExceptions(stubborn);

@@ -7,12 +7,12 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_AwaitingTaskCancelled_InnerSurvivesAndCompletesLater()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             AioTask<int> inner = AsyncIO.CreateTask(AwaitGate(gate));
             AioTask<int> worker = AsyncIO.CreateTask(AwaitShielded(inner));
-            await AsyncIO.Sleep(0.002);
+            await AsyncIO.Sleep(2);
 
             worker.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(worker);
@@ -29,7 +29,7 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_OuterFutureCancelled_InnerUnaffected()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             AioTask<int> inner = AsyncIO.CreateTask(AwaitGate(gate));
@@ -49,10 +49,11 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_InnerSucceeds_OuterHasItsResult()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<int> inner = AsyncIO.CreateTask(Delayed(0.001, 5));
+            AioTask<int> inner = AsyncIO.CreateTask(Delayed(1, 5));
             Assert.Equal(5, await AsyncIO.Shield(inner));
+            Assert.Equal(1.0, loop.Time());
 
             Future<string> future = loop.CreateFuture<string>();
             loop.CallSoon(() => future.SetResult("s"));
@@ -63,7 +64,7 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_InnerFails_OuterFailsWithTheSameException()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = new FormatException("inner");
             AioTask<int> inner = AsyncIO.CreateTask(FailAfter(0, error));
@@ -77,7 +78,7 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_InnerCancelled_OuterIsCancelled()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> inner = AsyncIO.CreateTask(Delayed(3600, 1));
             Future<int> outer = AsyncIO.Shield(inner);
@@ -92,7 +93,7 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_InnerAlreadyDone_OuterIsDoneAtOnce()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> succeeded = loop.CreateFuture<int>();
             succeeded.SetResult(1);
@@ -117,12 +118,12 @@ public sealed class ShieldTests
     public void Shield_Coroutine_RunsAsTaskThatSurvivesTheAwaitersCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             Future<bool> finished = loop.CreateFuture<bool>();
             AioTask worker = AsyncIO.CreateTask(AwaitShielded(Work(gate, finished)));
-            await AsyncIO.Sleep(0.002);
+            await AsyncIO.Sleep(2);
 
             worker.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(worker);
@@ -147,14 +148,14 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_TypedCoroutine_ReturnsItsResult()
     {
-        int result = GuardedLoop.Run(async loop => await AsyncIO.Shield(Delayed(0.001, 8)));
+        int result = VirtualLoop.Run(async loop => await AsyncIO.Shield(Delayed(1, 8)));
         Assert.Equal(8, result);
     }
 
     [Fact]
     public void Shield_UntypedTask_AwaiterCancelledWhileTaskRunsOn()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             AioTask inner = AsyncIO.CreateTask(AwaitGateUntyped(gate));
@@ -174,12 +175,13 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_InsideWaitFor_TimeoutLeavesTheTaskRunning()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             AioTask<int> inner = AsyncIO.CreateTask(AwaitGate(gate));
 
-            await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(AsyncIO.Shield(inner), 0.005));
+            await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(AsyncIO.Shield(inner), 5));
+            Assert.Equal(5.0, loop.Time());
 
             Assert.False(inner.IsDone);
             gate.SetResult(4);
@@ -190,7 +192,7 @@ public sealed class ShieldTests
     [Fact]
     public void Shield_AwaiterCancelledThenInnerCompletes_OuterStaysCancelled()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> inner = loop.CreateFuture<int>();
             Future<int> outer = AsyncIO.Shield(inner);

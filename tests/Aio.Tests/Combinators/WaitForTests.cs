@@ -7,17 +7,23 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_CoroutineFinishesInTime_ReturnsItsResult()
     {
-        int result = GuardedLoop.Run(async loop => await AsyncIO.WaitFor(Delayed(0.001, 42), 10));
-        Assert.Equal(42, result);
+        VirtualLoop.Run(async loop =>
+        {
+            Assert.Equal(42, await AsyncIO.WaitFor(Delayed(1, 42), 10));
+
+            // Done when the work was, not when the timeout would have been.
+            Assert.Equal(1.0, loop.Time());
+        });
     }
 
     [Fact]
     public void WaitFor_TaskAndFutureFinishInTime_ReturnTheirResults()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<int> task = AsyncIO.CreateTask(Delayed(0.001, 1));
+            AioTask<int> task = AsyncIO.CreateTask(Delayed(1, 1));
             Assert.Equal(1, await AsyncIO.WaitFor(task, 10));
+            Assert.Equal(1.0, loop.Time());
 
             Future<string> future = loop.CreateFuture<string>();
             loop.CallSoon(() => future.SetResult("f"));
@@ -26,21 +32,22 @@ public sealed class WaitForTests
             AioTask untyped = AsyncIO.CreateTask(ShortSleep());
             await AsyncIO.WaitFor(untyped, 10);
             Assert.True(untyped.IsCompletedSuccessfully);
+            Assert.Equal(2.0, loop.Time());
         });
 
-        static async Coroutine ShortSleep() => await AsyncIO.Sleep(0.001);
+        static async Coroutine ShortSleep() => await AsyncIO.Sleep(1);
     }
 
     [Fact]
     public void WaitFor_UntypedCoroutineFinishesInTime_Completes()
     {
         bool ran = false;
-        GuardedLoop.Run(async loop => await AsyncIO.WaitFor(Work(), 10));
+        VirtualLoop.Run(async loop => await AsyncIO.WaitFor(Work(), 10));
         Assert.True(ran);
 
         async Coroutine Work()
         {
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
             ran = true;
         }
     }
@@ -49,10 +56,13 @@ public sealed class WaitForTests
     public void WaitFor_CoroutineTimesOut_InnerFinallyRunsBeforeTimeoutIsObserved()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            var error = await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(SlowWithCleanup(log), 0.01));
+            var error = await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(SlowWithCleanup(log), 5));
             log.Add("timeout observed");
+
+            // The deadline, then the one second the cleanup takes.
+            Assert.Equal(6.0, loop.Time());
             Assert.IsType<CancelledException>(error.InnerException);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
@@ -63,12 +73,13 @@ public sealed class WaitForTests
     public void WaitFor_TaskTimesOut_TaskIsCancelledAndAwaitedBeforeTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(SlowWithCleanup(log));
 
-            await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(task, 0.01));
+            await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(task, 5));
             log.Add("timeout observed");
+            Assert.Equal(6.0, loop.Time());
 
             // The task's cleanup awaits, so it can only be done here if WaitFor waited for it.
             Assert.True(task.IsCancelled);
@@ -81,11 +92,12 @@ public sealed class WaitForTests
     public void WaitFor_UntypedTaskTimesOut_TaskIsCancelledBeforeTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask task = AsyncIO.CreateTask(SlowWithCleanupUntyped(log));
-            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.WaitFor(task, 0.01));
+            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.WaitFor(task, 5));
             log.Add("timeout observed");
+            Assert.Equal(6.0, loop.Time());
             Assert.True(task.IsCancelled);
         });
         Assert.Equal(["started", "cancelled", "cleanup done", "timeout observed"], log);
@@ -94,10 +106,11 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_FutureTimesOut_FutureIsCancelled()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> future = loop.CreateFuture<int>();
-            var error = await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(future, 0.005));
+            var error = await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(future, 5));
+            Assert.Equal(5.0, loop.Time());
             Assert.True(future.IsCancelled);
             Assert.IsType<CancelledException>(error.InnerException);
         });
@@ -106,10 +119,11 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_NullTimeout_WaitsWithoutLimit()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            Assert.Equal(3, await AsyncIO.WaitFor(Delayed(0.02, 3), null));
-            AioTask<int> task = AsyncIO.CreateTask(Delayed(0.001, 4));
+            Assert.Equal(3, await AsyncIO.WaitFor(Delayed(86_400, 3), null));
+            Assert.Equal(86_400.0, loop.Time());
+            AioTask<int> task = AsyncIO.CreateTask(Delayed(1, 4));
             Assert.Equal(4, await AsyncIO.WaitFor(task, null));
 
             // No timer is armed for an unlimited wait.
@@ -127,7 +141,7 @@ public sealed class WaitForTests
     [InlineData(-1.0)]
     public void WaitFor_NonPositiveTimeoutOnDoneWork_ReturnsResult(double timeout)
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> future = loop.CreateFuture<int>();
             future.SetResult(7);
@@ -145,13 +159,16 @@ public sealed class WaitForTests
     public void WaitFor_NonPositiveTimeoutOnRunningTask_CancelsAwaitsAndTimesOut(double timeout)
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(SlowWithCleanup(log));
             await AsyncIO.Sleep(0);
 
             var error = await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(task, timeout));
             log.Add("timeout observed");
+
+            // At once, then the one second the cleanup takes.
+            Assert.Equal(1.0, loop.Time());
             Assert.True(task.IsCancelled);
             Assert.IsType<CancelledException>(error.InnerException);
         });
@@ -162,7 +179,7 @@ public sealed class WaitForTests
     public void WaitFor_ZeroTimeoutOnCoroutine_NeverRunsItAndTimesOut()
     {
         bool ran = false;
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(Body(), 0));
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.WaitFor(UntypedBody(), 0));
@@ -186,7 +203,7 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_ZeroTimeoutOnFailedFuture_ThrowsItsException()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> future = loop.CreateFuture<int>();
             future.SetException(new FormatException("f"));
@@ -197,13 +214,14 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_CoroutineSwallowsCancellation_ReturnsItsValue()
     {
-        int result = GuardedLoop.Run(async loop =>
+        int result = VirtualLoop.Run(async loop =>
         {
-            int value = await AsyncIO.WaitFor(Stubborn(), 0.005);
+            int value = await AsyncIO.WaitFor(Stubborn(), 5);
+            Assert.Equal(5.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
 
             // The swallowed timeout must not leave a cancellation behind for the next await.
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
             return value;
         });
         Assert.Equal(99, result);
@@ -212,13 +230,14 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_TaskSwallowsCancellation_ReturnsItsValue()
     {
-        int result = GuardedLoop.Run(async loop =>
+        int result = VirtualLoop.Run(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(Stubborn());
-            int value = await AsyncIO.WaitFor(task, 0.005);
+            int value = await AsyncIO.WaitFor(task, 5);
+            Assert.Equal(5.0, loop.Time());
             Assert.True(task.IsCompletedSuccessfully);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
             return value;
         });
         Assert.Equal(99, result);
@@ -227,7 +246,7 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_ZeroTimeoutOnTaskThatSwallowsCancellation_ReturnsItsValue()
     {
-        int result = GuardedLoop.Run(async loop =>
+        int result = VirtualLoop.Run(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(Stubborn());
             await AsyncIO.Sleep(0);
@@ -239,7 +258,7 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_InnerThrows_PropagatesTheExceptionItself()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<FormatException, int>(() => AsyncIO.WaitFor(Failing(), 10));
             Assert.Equal("inner", error.Message);
@@ -259,14 +278,17 @@ public sealed class WaitForTests
     public void WaitFor_AwaitingTaskCancelledFromOutside_PropagatesCancellationNotTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> worker = AsyncIO.CreateTask(Worker());
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
             Assert.True(worker.IsCancelled);
+
+            // Cancelled at 5 s, cleaned up by 6 s: well before the 10 s timeout could have fired.
+            Assert.Equal(6.0, loop.Time());
         });
         Assert.Equal(["started", "cancelled", "cleanup done", "worker saw CancelledException"], log);
 
@@ -287,11 +309,11 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_AwaitingTaskCancelledWhileWaitingOnTask_CancelsThatTask()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> inner = AsyncIO.CreateTask(Delayed(3600, 1));
             AioTask<int> worker = AsyncIO.CreateTask(AsyncIO.WaitFor(inner, 10));
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
@@ -302,16 +324,18 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_Timeout_LeavesTheTaskUsable()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             for (int i = 0; i < 3; i++)
             {
-                await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(Delayed(3600, 0), 0.002));
+                await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.WaitFor(Delayed(3600, 0), 2));
                 Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
                 Assert.False(AsyncIO.CancellationToken.IsCancellationRequested);
             }
 
-            Assert.Equal(5, await AsyncIO.WaitFor(Delayed(0.001, 5), 10));
+            Assert.Equal(6.0, loop.Time());
+            Assert.Equal(5, await AsyncIO.WaitFor(Delayed(1, 5), 10));
+            Assert.Equal(7.0, loop.Time());
         });
     }
 
@@ -319,7 +343,7 @@ public sealed class WaitForTests
     public void WaitFor_ZeroTimeoutAwaiterCancelledWhileInnerCleansUp_PropagatesCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> cleanupGate = loop.CreateFuture<int>();
             AioTask<int> inner = AsyncIO.CreateTask(SlowCleanup(cleanupGate));
@@ -331,8 +355,11 @@ public sealed class WaitForTests
             // The worker now waits for the inner task, which it cancelled, to finish its cleanup. As in
             // asyncio's _cancel_and_wait, that wait itself must stay cancellable.
             worker.Cancel();
-            await AsyncIO.Wait([worker], timeout: 0.5);
+            await AsyncIO.Wait([worker], timeout: 10);
             log.Add(worker.IsDone ? "worker done" : "worker still waiting");
+
+            // The worker left at once, without waiting out the 10 s.
+            Assert.Equal(0.0, loop.Time());
 
             cleanupGate.SetResult(0);
             await AsyncIO.Wait([inner, worker]);
@@ -390,8 +417,8 @@ public sealed class WaitForTests
         }
         finally
         {
-            // Cleanup that itself awaits: only a caller that really waits sees it complete.
-            await AsyncIO.Sleep(0.002);
+            // Cleanup that itself awaits, for one second: only a caller that really waits sees it complete.
+            await AsyncIO.Sleep(1);
             log.Add("cleanup done");
         }
     }

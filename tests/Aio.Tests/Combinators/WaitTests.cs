@@ -7,12 +7,13 @@ public sealed class WaitTests
     [Fact]
     public void Wait_AllCompleted_ReturnsWhenEveryFutureIsDone()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<int> a = AsyncIO.CreateTask(Delayed(0.01, 1));
+            AioTask<int> a = AsyncIO.CreateTask(Delayed(10, 1));
             AioTask<int> b = AsyncIO.CreateTask(Delayed(0, 2));
 
             var (done, pending) = await AsyncIO.Wait([a, b]);
+            Assert.Equal(10.0, loop.Time());
 
             Assert.Empty(pending);
             Assert.Equal(2, done.Count);
@@ -25,12 +26,13 @@ public sealed class WaitTests
     [Fact]
     public void Wait_FirstCompleted_ReturnsAsSoonAsOneIsDone()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<int> fast = AsyncIO.CreateTask(Delayed(0.001, 1));
+            AioTask<int> fast = AsyncIO.CreateTask(Delayed(1, 1));
             AioTask<int> slow = AsyncIO.CreateTask(Delayed(3600, 2));
 
             var (done, pending) = await AsyncIO.Wait([fast, slow], returnWhen: WaitMode.FirstCompleted);
+            Assert.Equal(1.0, loop.Time());
 
             Assert.Same(fast, Assert.Single(done));
             Assert.Same(slow, Assert.Single(pending));
@@ -43,12 +45,13 @@ public sealed class WaitTests
     [Fact]
     public void Wait_FirstException_ReturnsOnFirstFailure()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            AioTask<int> failing = AsyncIO.CreateTask(FailAfter(0.001, new InvalidOperationException("x")));
+            AioTask<int> failing = AsyncIO.CreateTask(FailAfter(1, new InvalidOperationException("x")));
             AioTask<int> slow = AsyncIO.CreateTask(Delayed(3600, 2));
 
             var (done, pending) = await AsyncIO.Wait([failing, slow], returnWhen: WaitMode.FirstException);
+            Assert.Equal(1.0, loop.Time());
 
             Assert.Same(failing, Assert.Single(done));
             Assert.Same(slow, Assert.Single(pending));
@@ -61,12 +64,13 @@ public sealed class WaitTests
     [Fact]
     public void Wait_FirstExceptionWithSuccessesOnly_ReturnsWhenAllAreDone()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> a = AsyncIO.CreateTask(Delayed(0, 1));
-            AioTask<int> b = AsyncIO.CreateTask(Delayed(0.01, 2));
+            AioTask<int> b = AsyncIO.CreateTask(Delayed(10, 2));
 
             var (done, pending) = await AsyncIO.Wait([a, b], returnWhen: WaitMode.FirstException);
+            Assert.Equal(10.0, loop.Time());
 
             Assert.Empty(pending);
             Assert.Equal(2, done.Count);
@@ -76,13 +80,14 @@ public sealed class WaitTests
     [Fact]
     public void Wait_FirstExceptionWithCancelledFuture_DoesNotCountCancellationAsFailure()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> cancelled = AsyncIO.CreateTask(Delayed(3600, 1));
-            AioTask<int> later = AsyncIO.CreateTask(Delayed(0.01, 2));
+            AioTask<int> later = AsyncIO.CreateTask(Delayed(10, 2));
             loop.CallSoon(() => cancelled.Cancel());
 
             var (done, pending) = await AsyncIO.Wait([cancelled, later], returnWhen: WaitMode.FirstException);
+            Assert.Equal(10.0, loop.Time());
 
             Assert.Empty(pending);
             Assert.True(cancelled.IsCancelled);
@@ -93,13 +98,14 @@ public sealed class WaitTests
     [Fact]
     public void Wait_Timeout_ReturnsPendingFuturesWithoutCancellingThem()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> never = loop.CreateFuture<int>();
             AioTask<int> slow = AsyncIO.CreateTask(Delayed(3600, 2));
             AioTask<int> quick = AsyncIO.CreateTask(Delayed(0, 3));
 
-            var (done, pending) = await AsyncIO.Wait<Future>([never, slow, quick], timeout: 0.01);
+            var (done, pending) = await AsyncIO.Wait<Future>([never, slow, quick], timeout: 10);
+            Assert.Equal(10.0, loop.Time());
 
             Assert.Same(quick, Assert.Single(done));
             Assert.Equal(2, pending.Count);
@@ -119,10 +125,11 @@ public sealed class WaitTests
     public void Wait_EveryFutureDoneBeforeTimeout_ReturnsAndLeavesNoTimer()
     {
         // LoopTest fails the test if the timeout's timer is left behind.
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int> a = AsyncIO.CreateTask(Delayed(0, 1));
             var (done, pending) = await AsyncIO.Wait([a], timeout: 3600);
+            Assert.Equal(0.0, loop.Time());
             Assert.Same(a, Assert.Single(done));
             Assert.Empty(pending);
         });
@@ -131,7 +138,7 @@ public sealed class WaitTests
     [Fact]
     public void Wait_EmptyInput_ThrowsArgumentException()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AioAssert.ThrowsAsync<ArgumentException, (IReadOnlySet<Future>, IReadOnlySet<Future>)>(
                 () => AsyncIO.Wait(Array.Empty<Future>()));
@@ -143,7 +150,7 @@ public sealed class WaitTests
     [Fact]
     public void Wait_FuturesAlreadyDone_ReturnsThemAsDone()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> a = loop.CreateFuture<int>();
             Future<int> b = loop.CreateFuture<int>();
@@ -160,7 +167,7 @@ public sealed class WaitTests
     [Fact]
     public void Wait_SameFutureTwice_CountsItOnce()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> shared = loop.CreateFuture<int>();
             Future<int> other = loop.CreateFuture<int>();
@@ -183,14 +190,14 @@ public sealed class WaitTests
     [Fact]
     public void Wait_WaitingTaskCancelled_LeavesFuturesRunning()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> gate = loop.CreateFuture<int>();
             AioTask<int> child = AsyncIO.CreateTask(AwaitGate(gate));
             Future<int> future = loop.CreateFuture<int>();
             AioTask<(IReadOnlySet<Future> Done, IReadOnlySet<Future> Pending)> waiter =
                 AsyncIO.CreateTask(AsyncIO.Wait<Future>([child, future]));
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
 
             waiter.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(waiter);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Aio.Tests.Examples;
@@ -22,6 +23,7 @@ public sealed partial class SeedTourTests
         "003-task-exception",
         "003-task-result",
         "003-executor",
+        "003-blocking",
         "003-wait-for",
         "003-sleep0",
     ];
@@ -77,6 +79,25 @@ public sealed partial class SeedTourTests
         Match ticked = TickedLine().Match(lines[1]);
         Assert.True(ticked.Success, lines[1]);
         Assert.True(int.Parse(ticked.Groups[1].Value) > 0, "The loop never ran the ticker while the executor worked.");
+    }
+
+    [Fact]
+    public async Task Blocking_DebugModeReportsTheBlockingTask_NotTheOneUsingToThread()
+    {
+        string[] lines = await RunCleanly("003-blocking");
+
+        // Python: "Executing <Task finished name='blocking' coro=<blocking() done, ...> ...> took 0.201 seconds",
+        // then the two results. A machine loaded enough to hold some other step past the threshold gets
+        // a report for that too, in Python as here: only the blocking task's report is required.
+        string[] reports = lines.Where(line => line.StartsWith("Executing ", StringComparison.Ordinal)).ToArray();
+        string[] results = lines.Where(line => !line.StartsWith("Executing ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(["阻塞操作完成,耗时 0.2 秒", "阻塞操作完成,耗时 0.2 秒"], results);
+        int blocking = Array.FindIndex(lines, line => SlowTaskReport().IsMatch(line));
+        Assert.True(blocking >= 0 && blocking < Array.IndexOf(lines, results[0]), string.Join('\n', lines));
+
+        // The thread did the sleeping: no step of in_thread held the loop for the 0.2 s the work took.
+        Assert.DoesNotContain(reports, line => line.Contains("name='in_thread'", StringComparison.Ordinal)
+            && double.Parse(Took().Match(line).Groups[1].Value, CultureInfo.InvariantCulture) >= 0.2);
     }
 
     [Fact]
@@ -137,6 +158,12 @@ public sealed partial class SeedTourTests
 
     [GeneratedRegex(@"^\(the loop ticked (\d+) times meanwhile\)$")]
     private static partial Regex TickedLine();
+
+    [GeneratedRegex(@"^Executing <Task name='blocking' coro=<Seed003Blocking\.Blocking\(\) resumed at Seed003Blocking\.cs:\d+, then finished>> took \d+\.\d{3} seconds$")]
+    private static partial Regex SlowTaskReport();
+
+    [GeneratedRegex(@" took (\d+\.\d+) seconds$")]
+    private static partial Regex Took();
 
     [GeneratedRegex(@"^\(another task ran (\d+) times meanwhile\)$")]
     private static partial Regex RanLine();

@@ -33,20 +33,21 @@ public sealed class CallbackExceptionTests
         var reports = new List<LoopExceptionContext>();
         var boom = new FormatException("timer boom");
         bool laterRan = false;
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(
+        VirtualLoop.Run(
             async loop =>
             {
                 loop.SetExceptionHandler((_, context) => reports.Add(context));
                 Future<bool> done = loop.CreateFuture<bool>();
                 loop.CallLater(0, () => throw boom);
-                loop.CallLater(0.01, () =>
+                loop.CallLater(10, () =>
                 {
                     laterRan = true;
                     done.SetResult(true);
                 });
                 await done;
+                Assert.Equal(10.0, loop.Time());
             },
-            allowHandlerReports: true));
+            allowHandlerReports: true);
         Assert.True(laterRan);
         LoopExceptionContext report = Assert.Single(reports);
         Assert.Same(boom, report.Exception);

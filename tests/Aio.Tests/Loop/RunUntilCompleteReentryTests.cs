@@ -7,7 +7,7 @@ public sealed class RunUntilCompleteReentryTests
     [Fact]
     public void RunUntilComplete_CalledWhileTheLoopRuns_ThrowsWithoutStoppingTheRunningLoop()
     {
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<int> done = loop.CreateFuture<int>();
             done.SetResult(1);
@@ -15,21 +15,22 @@ public sealed class RunUntilCompleteReentryTests
             // asyncio: RuntimeError('This event loop is already running'), and nothing else happens.
             Assert.Throws<InvalidOperationException>(() => loop.RunUntilComplete(done));
 
-            await AsyncIO.Sleep(0.01);   // the outer run must go on
-        }));
+            await AsyncIO.Sleep(10);   // the outer run must go on
+            Assert.Equal(10.0, loop.Time());
+        });
     }
 
     [Fact]
     public void RunUntilComplete_CoroutineWhileTheLoopRuns_DoesNotSpawnATask()
     {
         bool ran = false;
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             // asyncio checks "already running" before ensure_future: the coroutine never runs.
             Assert.Throws<InvalidOperationException>(() => loop.RunUntilComplete(Body()));
-            await AsyncIO.Sleep(0.01);
+            await AsyncIO.Sleep(10);
             Assert.False(ran);
-        }));
+        });
 
         async Coroutine Body()
         {

@@ -8,49 +8,51 @@ public sealed class TimerOrderingTests
     public void CallAt_DifferentDeadlines_FireInDeadlineOrder()
     {
         var order = new List<string>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             double now = loop.Time();
-            loop.CallAt(now + 0.03, () =>
+            loop.CallAt(now + 3, () =>
             {
-                order.Add("c");
+                order.Add($"c at {loop.Time()}");
                 done.SetResult(true);
             });
-            loop.CallAt(now + 0.01, () => order.Add("a"));
-            loop.CallAt(now + 0.02, () => order.Add("b"));
+            loop.CallAt(now + 1, () => order.Add($"a at {loop.Time()}"));
+            loop.CallAt(now + 2, () => order.Add($"b at {loop.Time()}"));
             await done;
-        }));
-        Assert.Equal(["a", "b", "c"], order);
+        });
+        Assert.Equal(["a at 1", "b at 2", "c at 3"], order);
     }
 
     [Fact]
     public void CallLater_DifferentDelays_FireShortestFirst()
     {
-        var order = new List<int>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        var order = new List<double>();
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
-            loop.CallLater(0.02, () =>
+            loop.CallLater(20, () =>
             {
-                order.Add(20);
+                order.Add(loop.Time());
                 done.SetResult(true);
             });
-            loop.CallLater(0.01, () => order.Add(10));
-            loop.CallLater(0, () => order.Add(0));
+            loop.CallLater(10, () => order.Add(loop.Time()));
+            loop.CallLater(0, () => order.Add(loop.Time()));
             await done;
-        }));
-        Assert.Equal([0, 10, 20], order);
+        });
+
+        // Each fired at its own deadline: the value logged is the loop time it ran at.
+        Assert.Equal([0.0, 10.0, 20.0], order);
     }
 
     [Fact]
     public void CallAt_SameDeadline_FireInSchedulingOrder()
     {
         var order = new List<int>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
-            double when = loop.Time() + 0.01;
+            double when = loop.Time() + 1;
             for (int i = 0; i < 10; i++)
             {
                 int n = i;
@@ -59,7 +61,8 @@ public sealed class TimerOrderingTests
 
             loop.CallAt(when, () => done.SetResult(true));
             await done;
-        }));
+            Assert.Equal(1.0, loop.Time());
+        });
         Assert.Equal(Enumerable.Range(0, 10), order);
     }
 
@@ -71,14 +74,14 @@ public sealed class TimerOrderingTests
         var random = new Random(1234);
         int[] slot = Enumerable.Range(0, count).Select(_ => random.Next(3)).ToArray();
         var order = new List<int>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             double now = loop.Time();
             for (int i = 0; i < count; i++)
             {
                 int n = i;
-                loop.CallAt(now + (slot[i] * 0.005), () =>
+                loop.CallAt(now + slot[i], () =>
                 {
                     order.Add(n);
                     if (order.Count == count)
@@ -89,7 +92,8 @@ public sealed class TimerOrderingTests
             }
 
             await done;
-        }));
+            Assert.Equal(2.0, loop.Time());
+        });
         int[] expected = Enumerable.Range(0, count).OrderBy(i => slot[i]).ThenBy(i => i).ToArray();
         Assert.Equal(expected, order);
     }
@@ -98,7 +102,7 @@ public sealed class TimerOrderingTests
     public void CallAt_PastDeadline_RunsBeforeATimerDueLater()
     {
         var order = new List<string>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(0, () =>
@@ -108,7 +112,7 @@ public sealed class TimerOrderingTests
             });
             loop.CallAt(loop.Time() - 1, () => order.Add("past"));
             await done;
-        }));
+        });
         Assert.Equal(["past", "now"], order);
     }
 
@@ -118,7 +122,7 @@ public sealed class TimerOrderingTests
         // As asyncio's _run_once: due timers join the ready queue behind what is already there, and the
         // whole batch runs in one iteration; "next" is scheduled during it, so it runs after both.
         var order = new List<string>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallSoon(() =>
@@ -135,7 +139,7 @@ public sealed class TimerOrderingTests
                 });
             });
             await done;
-        }));
+        });
         Assert.Equal(["soon", "timer", "next"], order);
     }
 
@@ -143,7 +147,7 @@ public sealed class TimerOrderingTests
     public void CallLater_NegativeDelay_RunsAsSoonAsPossible()
     {
         bool ran = false;
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(-5, () =>
@@ -152,7 +156,7 @@ public sealed class TimerOrderingTests
                 done.SetResult(true);
             });
             await done;
-        }));
+        });
         Assert.True(ran);
     }
 
@@ -160,18 +164,18 @@ public sealed class TimerOrderingTests
     public void CallLater_TimeSpanOverload_FiresLikeSeconds()
     {
         var order = new List<string>();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
-            loop.CallLater(TimeSpan.FromMilliseconds(20), () =>
+            loop.CallLater(TimeSpan.FromMilliseconds(2500), () =>
             {
-                order.Add("span");
+                order.Add($"span at {loop.Time()}");
                 done.SetResult(true);
             });
-            loop.CallLater(0.01, () => order.Add("seconds"));
+            loop.CallLater(1.5, () => order.Add($"seconds at {loop.Time()}"));
             await done;
-        }));
-        Assert.Equal(["seconds", "span"], order);
+        });
+        Assert.Equal(["seconds at 1.5", "span at 2.5"], order);
     }
 
     [Fact]
@@ -179,7 +183,7 @@ public sealed class TimerOrderingTests
     {
         object? seen = null;
         var state = new object();
-        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(0, s =>
@@ -188,7 +192,7 @@ public sealed class TimerOrderingTests
                 done.SetResult(true);
             }, state);
             await done;
-        }));
+        });
         Assert.Same(state, seen);
     }
 }

@@ -8,18 +8,21 @@ public sealed class TaskGroupTests
     public void TaskGroup_ChildrenSucceed_WaitsForEveryOne()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<int>? typed = null;
             await AsyncIO.TaskGroup(async tg =>
             {
-                tg.StartSoon(Step("a", 0.01, log));
+                tg.StartSoon(Step("a", 10, log));
                 tg.StartSoon(Step("b", 0, log));
-                typed = tg.CreateTask(Delayed(0.005, 3));
+                typed = tg.CreateTask(Delayed(5, 3));
                 await AsyncIO.Sleep(0);
                 log.Add("body done");
             });
             log.Add("group done");
+
+            // The group waited for its slowest child, and no longer.
+            Assert.Equal(10.0, loop.Time());
             Assert.Equal(3, typed!.Result);
         });
         Assert.Equal("group done", log[^1]);
@@ -30,13 +33,17 @@ public sealed class TaskGroupTests
     public void TaskGroupOfT_BodyReturnsValue_ReturnsItAfterChildrenFinish()
     {
         var log = new List<string>();
-        int result = GuardedLoop.Run(async loop =>
-            await AsyncIO.TaskGroup(async tg =>
+        int result = VirtualLoop.Run(async loop =>
+        {
+            int value = await AsyncIO.TaskGroup(async tg =>
             {
-                tg.StartSoon(Step("child", 0.005, log));
+                tg.StartSoon(Step("child", 5, log));
                 await AsyncIO.Sleep(0);
                 return 17;
-            }));
+            });
+            Assert.Equal(5.0, loop.Time());
+            return value;
+        });
         Assert.Equal(17, result);
         Assert.Equal(["child"], log);
     }
@@ -45,24 +52,25 @@ public sealed class TaskGroupTests
     public void TaskGroup_DelegateChildren_AreAwaitedToo()
     {
         int done = 0;
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AsyncIO.TaskGroup(async tg =>
             {
                 tg.StartSoon(async () =>
                 {
-                    await AsyncIO.Sleep(0.002);
+                    await AsyncIO.Sleep(2);
                     done++;
                 });
                 AioTask<int> typed = tg.CreateTask(async () =>
                 {
-                    await AsyncIO.Sleep(0.001);
+                    await AsyncIO.Sleep(1);
                     done++;
                     return 1;
                 });
                 await AsyncIO.Sleep(0);
                 Assert.False(typed.IsDone);
             });
+            Assert.Equal(2.0, loop.Time());
         });
         Assert.Equal(2, done);
     }
@@ -70,7 +78,7 @@ public sealed class TaskGroupTests
     [Fact]
     public void TaskGroup_Count_TracksRunningChildren()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TaskGroup? group = null;
             Future<int> gate = loop.CreateFuture<int>();
@@ -93,11 +101,11 @@ public sealed class TaskGroupTests
     public void TaskGroup_ChildFails_CancelsSiblingsAndBodyAndThrowsAggregate()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<AggregateException>(() => AsyncIO.TaskGroup(async tg =>
             {
-                tg.StartSoon(Fail(0.002, new InvalidOperationException("child")));
+                tg.StartSoon(Fail(2, new InvalidOperationException("child")));
                 tg.StartSoon(Sleeper("sibling", log));
                 try
                 {
@@ -113,6 +121,7 @@ public sealed class TaskGroupTests
 
             var inner = Assert.IsType<InvalidOperationException>(Assert.Single(error.InnerExceptions));
             Assert.Equal("child", inner.Message);
+            Assert.Equal(2.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
         Assert.Equal(["body cancelled", "sibling cancelled"], log.Order());
@@ -122,7 +131,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_SeveralChildrenAndBodyFail_AggregatesEveryError()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var first = new InvalidOperationException("first");
             var second = new ArgumentException("second");
@@ -164,14 +173,15 @@ public sealed class TaskGroupTests
     public void TaskGroup_BodyFails_CancelsChildrenAndThrowsAggregateWithBodyError()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<AggregateException>(() => AsyncIO.TaskGroup(async tg =>
             {
                 tg.StartSoon(Sleeper("child", log));
-                await AsyncIO.Sleep(0.002);
+                await AsyncIO.Sleep(2);
                 throw new FormatException("body");
             }));
+            Assert.Equal(2.0, loop.Time());
 
             Assert.Equal("body", Assert.IsType<FormatException>(Assert.Single(error.InnerExceptions)).Message);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
@@ -183,14 +193,15 @@ public sealed class TaskGroupTests
     public void TaskGroup_ChildFailsAfterBodyFinished_CancelsSiblingsAndThrows()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<AggregateException>(() => AsyncIO.TaskGroup(tg =>
             {
                 tg.StartSoon(Sleeper("sibling", log));
-                tg.StartSoon(Fail(0.002, new InvalidOperationException("late")));
+                tg.StartSoon(Fail(2, new InvalidOperationException("late")));
                 return default;
             }));
+            Assert.Equal(2.0, loop.Time());
 
             Assert.IsType<InvalidOperationException>(Assert.Single(error.InnerExceptions));
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
@@ -205,7 +216,7 @@ public sealed class TaskGroupTests
     [Fact]
     public void TaskGroupOfT_ChildFails_ThrowsAggregate()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<AggregateException, int>(() => AsyncIO.TaskGroup(async tg =>
             {
@@ -221,14 +232,15 @@ public sealed class TaskGroupTests
     public void TaskGroup_ParentCancelledWhileBodyRuns_CancelsChildrenAndPropagatesCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask worker = AsyncIO.CreateTask(Worker());
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
             Assert.True(worker.IsCancelled);
+            Assert.Equal(5.0, loop.Time());
         });
         Assert.Equal(["a cancelled", "b cancelled", "body cancelled", "worker saw CancelledException"], log.Order());
 
@@ -266,13 +278,14 @@ public sealed class TaskGroupTests
     public void TaskGroup_ParentCancelledWhileGroupWaitsForChildren_CancelsThemAndPropagatesCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask worker = AsyncIO.CreateTask(Worker());
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
+            Assert.Equal(5.0, loop.Time());
         });
         Assert.Equal(["a cancelled", "b cancelled", "worker saw CancelledException"], log.Order());
 
@@ -300,13 +313,14 @@ public sealed class TaskGroupTests
     public void TaskGroup_ChildFailsDuringOutsideCancellation_ErrorsWinAndCancellationStaysPending()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask worker = AsyncIO.CreateTask(Worker());
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
+            Assert.Equal(5.0, loop.Time());
         });
         Assert.Equal(["aggregate: NotSupportedException", "cancelling=1", "next await cancelled"], log);
 
@@ -343,7 +357,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_Cancel_CancelsEverythingAndExitsQuietly()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AsyncIO.TaskGroup(async tg =>
             {
@@ -363,8 +377,9 @@ public sealed class TaskGroupTests
             });
 
             log.Add("group exited");
+            Assert.Equal(0.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
             log.Add("parent continues");
         });
         Assert.Equal(["a cancelled", "b cancelled", "body cancelled", "group exited", "parent continues"], log.Order());
@@ -375,7 +390,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_CancelFromChild_EndsTheGroupQuietly()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AsyncIO.TaskGroup(async tg =>
             {
@@ -385,13 +400,14 @@ public sealed class TaskGroupTests
                 log.Add("body woke");
             });
             log.Add("group exited");
+            Assert.Equal(2.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
         Assert.Equal(["group exited", "sleeper cancelled"], log.Order());
 
         static async Coroutine CancelGroup(TaskGroup tg)
         {
-            await AsyncIO.Sleep(0.002);
+            await AsyncIO.Sleep(2);
             tg.Cancel();
         }
     }
@@ -400,7 +416,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_CancelFromChildWhileGroupWaits_ExitsQuietly()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AsyncIO.TaskGroup(tg =>
             {
@@ -409,15 +425,16 @@ public sealed class TaskGroupTests
                 return default;
             });
             log.Add("group exited");
+            Assert.Equal(2.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
             log.Add("parent continues");
         });
         Assert.Equal(["sleeper cancelled", "group exited", "parent continues"], log);
 
         static async Coroutine CancelGroup(TaskGroup tg)
         {
-            await AsyncIO.Sleep(0.002);
+            await AsyncIO.Sleep(2);
             tg.Cancel();
         }
     }
@@ -425,7 +442,7 @@ public sealed class TaskGroupTests
     [Fact]
     public void TaskGroupOfT_Cancelled_ReturnsDefault()
     {
-        int result = GuardedLoop.Run(async loop =>
+        int result = VirtualLoop.Run(async loop =>
             await AsyncIO.TaskGroup(async tg =>
             {
                 tg.Cancel();
@@ -438,7 +455,7 @@ public sealed class TaskGroupTests
     [Fact]
     public void TaskGroup_CancelAfterExit_IsHarmless()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TaskGroup? group = null;
             await AsyncIO.TaskGroup(tg =>
@@ -456,7 +473,7 @@ public sealed class TaskGroupTests
     [Fact]
     public void TaskGroup_CreateTaskAfterGroupFinished_Throws()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TaskGroup? group = null;
             await AsyncIO.TaskGroup(async tg =>
@@ -477,7 +494,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_CreateTaskWhileShuttingDown_Throws()
     {
         Exception? refused = null;
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AioAssert.ThrowsAsync<AggregateException>(() => AsyncIO.TaskGroup(async tg =>
             {
@@ -500,7 +517,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_ChildStartsTaskWhileGroupWaits_NewTaskIsAwaitedToo()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AsyncIO.TaskGroup(tg =>
             {
@@ -508,13 +525,14 @@ public sealed class TaskGroupTests
                 return default;
             });
             log.Add("group exited");
+            Assert.Equal(6.0, loop.Time());
         });
         Assert.Equal(["spawned", "grandchild done", "group exited"], log);
 
         static async Coroutine Spawner(TaskGroup tg, List<string> log)
         {
-            await AsyncIO.Sleep(0.001);
-            tg.StartSoon(Step("grandchild done", 0.005, log));
+            await AsyncIO.Sleep(1);
+            tg.StartSoon(Step("grandchild done", 5, log));
             log.Add("spawned");
         }
     }
@@ -524,7 +542,7 @@ public sealed class TaskGroupTests
     {
         Exception? error = null;
         bool bodyRan = false;
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             loop.CallSoon(() =>
             {
@@ -547,20 +565,21 @@ public sealed class TaskGroupTests
     public void TaskGroup_Nested_InnerFailureReachesOuterAsNestedAggregate()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<AggregateException>(() => AsyncIO.TaskGroup(async outer =>
             {
                 outer.StartSoon(Sleeper("outer child", log));
                 await AsyncIO.TaskGroup(async inner =>
                 {
-                    inner.StartSoon(Fail(0.001, new InvalidOperationException("deep")));
+                    inner.StartSoon(Fail(1, new InvalidOperationException("deep")));
                     await AsyncIO.Sleep(3600);
                 });
             }));
 
             var nested = Assert.IsType<AggregateException>(Assert.Single(error.InnerExceptions));
             Assert.IsType<InvalidOperationException>(Assert.Single(nested.InnerExceptions));
+            Assert.Equal(1.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
         Assert.Equal(["outer child cancelled"], log);
@@ -570,14 +589,15 @@ public sealed class TaskGroupTests
     public void TaskGroup_InsideTimeout_TimeoutCancelsChildrenAndIsReportedAsTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0.005, scope =>
+            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(5, scope =>
                 AsyncIO.TaskGroup(async tg =>
                 {
                     tg.StartSoon(Sleeper("child", log));
                     await AsyncIO.Sleep(3600);
                 })));
+            Assert.Equal(5.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
         Assert.Equal(["child cancelled"], log);
@@ -587,7 +607,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_FailedChildren_TheirExceptionsCountAsRetrieved()
     {
         var reports = new List<LoopExceptionContext>();
-        GuardedLoop.Run(
+        VirtualLoop.Run(
             async loop =>
             {
                 loop.SetExceptionHandler((_, context) => reports.Add(context));
@@ -608,7 +628,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_OutsideCancelAfterChildFailure_ThrowsAggregateAndKeepsTheCancellation()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> bodyCancelled = loop.CreateFuture<bool>();
             AioTask worker = AsyncIO.CreateTask(Worker(bodyCancelled));

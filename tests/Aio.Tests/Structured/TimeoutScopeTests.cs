@@ -7,15 +7,16 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_BodyFinishesInTime_ExitsNormallyWithoutExpiring()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
             await AsyncIO.Timeout(10, async scope =>
             {
                 seen = scope;
-                await AsyncIO.Sleep(0.001);
+                await AsyncIO.Sleep(1);
             });
             Assert.False(seen!.Expired);
+            Assert.Equal(1.0, loop.Time());
             Assert.Equal(0, loop.GetResources().Timers);
         });
     }
@@ -23,9 +24,9 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void TimeoutOfT_BodyFinishesInTime_ReturnsItsValue()
     {
-        string result = GuardedLoop.Run(async loop => await AsyncIO.Timeout(10, async scope =>
+        string result = VirtualLoop.Run(async loop => await AsyncIO.Timeout(10, async scope =>
         {
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
             return "done";
         }));
         Assert.Equal("done", result);
@@ -35,10 +36,10 @@ public sealed class TimeoutScopeTests
     public void Timeout_DeadlinePasses_BodyCancelledThenTimeoutWithCancellationInside()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
-            var error = await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0.005, async scope =>
+            var error = await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(5, async scope =>
             {
                 seen = scope;
                 try
@@ -48,11 +49,14 @@ public sealed class TimeoutScopeTests
                 }
                 finally
                 {
-                    await AsyncIO.Sleep(0.001);
+                    await AsyncIO.Sleep(1);
                     log.Add("body finally");
                 }
             }));
             log.Add("timeout observed");
+
+            // The deadline, then the second the body's finally block took.
+            Assert.Equal(6.0, loop.Time());
 
             Assert.IsType<CancelledException>(error.InnerException);
             Assert.True(seen!.Expired);
@@ -64,23 +68,25 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void TimeoutOfT_DeadlinePasses_ThrowsTimeout()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.Timeout(0.002, async scope =>
+            await AioAssert.ThrowsAsync<TimeoutException, int>(() => AsyncIO.Timeout(2, async scope =>
             {
                 await AsyncIO.Sleep(3600);
                 return 1;
             }));
+            Assert.Equal(2.0, loop.Time());
         });
     }
 
     [Fact]
     public void Timeout_TimeSpanDelay_ExpiresLikeSeconds()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AioAssert.ThrowsAsync<TimeoutException>(() =>
-                AsyncIO.Timeout(TimeSpan.FromMilliseconds(2), async scope => await AsyncIO.Sleep(3600)));
+                AsyncIO.Timeout(TimeSpan.FromMilliseconds(2500), async scope => await AsyncIO.Sleep(3600)));
+            Assert.Equal(2.5, loop.Time());
         });
     }
 
@@ -88,7 +94,7 @@ public sealed class TimeoutScopeTests
     public void Timeout_NestedInnerDeadlineFirst_InnerScopeReportsTimeoutAndOuterCarriesOn()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? outerScope = null;
             TimeoutScope? innerScope = null;
@@ -97,7 +103,7 @@ public sealed class TimeoutScopeTests
                 outerScope = outer;
                 try
                 {
-                    await AsyncIO.Timeout(0.005, async inner =>
+                    await AsyncIO.Timeout(5, async inner =>
                     {
                         innerScope = inner;
                         await AsyncIO.Sleep(3600);
@@ -105,29 +111,30 @@ public sealed class TimeoutScopeTests
                 }
                 catch (TimeoutException)
                 {
-                    log.Add("inner timed out");
+                    log.Add($"inner timed out at {loop.Time()}");
                 }
 
-                await AsyncIO.Sleep(0.001);
+                await AsyncIO.Sleep(1);
                 log.Add("outer body finished");
             });
+            Assert.Equal(6.0, loop.Time());
 
             Assert.True(innerScope!.Expired);
             Assert.False(outerScope!.Expired);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
-        Assert.Equal(["inner timed out", "outer body finished"], log);
+        Assert.Equal(["inner timed out at 5", "outer body finished"], log);
     }
 
     [Fact]
     public void Timeout_NestedOuterDeadlineFirst_InnerPropagatesCancellationOuterReportsTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? outerScope = null;
             TimeoutScope? innerScope = null;
-            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0.005, async outer =>
+            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(5, async outer =>
             {
                 outerScope = outer;
                 try
@@ -145,6 +152,7 @@ public sealed class TimeoutScopeTests
                 }
             }));
 
+            Assert.Equal(5.0, loop.Time());
             Assert.True(outerScope!.Expired);
             Assert.False(innerScope!.Expired);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
@@ -156,9 +164,9 @@ public sealed class TimeoutScopeTests
     public void Timeout_NestedBothExpireTogether_OnlyOuterReportsTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            double when = loop.Time() + 0.005;
+            double when = loop.Time() + 5;
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.TimeoutAt(when, async outer =>
             {
                 try
@@ -171,8 +179,9 @@ public sealed class TimeoutScopeTests
                     throw;
                 }
             }));
+            Assert.Equal(5.0, loop.Time());
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
         });
         Assert.Equal(["inner scope threw CancelledException"], log);
     }
@@ -180,69 +189,77 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_RescheduleToNone_BodyRunsPastTheOriginalDeadline()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
-            await AsyncIO.Timeout(0.002, async scope =>
+            await AsyncIO.Timeout(2, async scope =>
             {
                 seen = scope;
                 scope.Reschedule(null);
                 Assert.Null(scope.When);
-                await AsyncIO.Sleep(0.02);
+                await AsyncIO.Sleep(20);
             });
             Assert.False(seen!.Expired);
+            Assert.Equal(20.0, loop.Time());
         });
     }
 
     [Fact]
     public void Timeout_RescheduleAfterLonger_BodyRunsPastTheOriginalDeadline()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            await AsyncIO.Timeout(0.002, async scope =>
+            await AsyncIO.Timeout(2, async scope =>
             {
-                double before = scope.When!.Value;
+                Assert.Equal(2.0, scope.When);
                 scope.RescheduleAfter(10);
-                Assert.True(scope.When > before + 5);
-                await AsyncIO.Sleep(0.02);
+                Assert.Equal(10.0, scope.When);
+                await AsyncIO.Sleep(9);
+                scope.RescheduleAfter(10);
+                Assert.Equal(19.0, scope.When);
+                await AsyncIO.Sleep(9);
             });
+            Assert.Equal(18.0, loop.Time());
         });
     }
 
     [Fact]
     public void Timeout_RescheduleSooner_ExpiresAtTheNewDeadline()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(null, async scope =>
             {
                 seen = scope;
                 Assert.Null(scope.When);
-                scope.RescheduleAfter(0.002);
+                scope.RescheduleAfter(2);
                 await AsyncIO.Sleep(3600);
             }));
             Assert.True(seen!.Expired);
+            Assert.Equal(2.0, loop.Time());
         });
     }
 
     [Fact]
     public void Timeout_RescheduleIntoThePast_ExpiresAtTheNextSuspension()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(10, async scope =>
             {
+                await AsyncIO.Sleep(5);
                 scope.Reschedule(loop.Time() - 1);
                 await AsyncIO.Sleep(3600);
             }));
+            Assert.Equal(5.0, loop.Time());
         });
     }
 
     [Fact]
     public void Timeout_RescheduleAfterExit_Throws()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? finished = null;
             await AsyncIO.Timeout(10, async scope =>
@@ -254,7 +271,7 @@ public sealed class TimeoutScopeTests
             Assert.Throws<InvalidOperationException>(() => finished!.RescheduleAfter(1));
 
             TimeoutScope? expired = null;
-            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0.001, async scope =>
+            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(1, async scope =>
             {
                 expired = scope;
                 await AsyncIO.Sleep(3600);
@@ -267,9 +284,9 @@ public sealed class TimeoutScopeTests
     public void Timeout_RescheduleWhileExpiring_Throws()
     {
         Exception? refused = null;
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            await AsyncIO.Timeout(0.001, async scope =>
+            await AsyncIO.Timeout(1, async scope =>
             {
                 try
                 {
@@ -288,7 +305,7 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void TimeoutAt_When_ReportsTheDeadline()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             double when = loop.Time() + 100;
             await AsyncIO.TimeoutAt(when, async scope =>
@@ -313,7 +330,7 @@ public sealed class TimeoutScopeTests
     public void TimeoutAt_PastDeadline_TimesOutAtTheFirstSuspension()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.TimeoutAt(loop.Time() - 1, async scope =>
             {
@@ -321,6 +338,7 @@ public sealed class TimeoutScopeTests
                 await AsyncIO.Sleep(3600);
                 log.Add("woke");
             }));
+            Assert.Equal(0.0, loop.Time());
         });
         Assert.Equal(["body started"], log);
     }
@@ -328,7 +346,7 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_ZeroDelay_TimesOutAtTheFirstSuspension()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0, async scope =>
@@ -343,7 +361,7 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void TimeoutAt_PastDeadlineBodyNeverSuspends_ExitsNormally()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
             await AsyncIO.TimeoutAt(loop.Time() - 1, scope =>
@@ -355,17 +373,17 @@ public sealed class TimeoutScopeTests
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
 
             // The expiry scheduled for the next iteration must have been withdrawn.
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
         });
     }
 
     [Fact]
     public void Timeout_BodyCatchesCancellationAndFinishes_ScopeExitsNormally()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
-            int value = await AsyncIO.Timeout(0.002, async scope =>
+            int value = await AsyncIO.Timeout(2, async scope =>
             {
                 seen = scope;
                 try
@@ -380,18 +398,19 @@ public sealed class TimeoutScopeTests
             });
 
             Assert.Equal(42, value);
+            Assert.Equal(2.0, loop.Time());
             Assert.True(seen!.Expired);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
         });
     }
 
     [Fact]
     public void Timeout_BodyReplacesCancellationWithOwnError_ThatErrorPropagates()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
-            var error = await AioAssert.ThrowsAsync<FormatException>(() => AsyncIO.Timeout(0.002, async scope =>
+            var error = await AioAssert.ThrowsAsync<FormatException>(() => AsyncIO.Timeout(2, async scope =>
             {
                 try
                 {
@@ -410,7 +429,7 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_BodyThrowsBeforeDeadline_ExceptionPropagatesUnchanged()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             var error = await AioAssert.ThrowsAsync<FormatException>(() => AsyncIO.Timeout(10, async scope =>
             {
@@ -425,11 +444,11 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_HandledTimeout_RestoresCancellingCountAndTaskToken()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask task = AsyncIO.CurrentTask!;
             CancellationToken tokenInside = default;
-            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0.002, async scope =>
+            await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(2, async scope =>
             {
                 tokenInside = AsyncIO.CancellationToken;
                 await AsyncIO.Sleep(3600);
@@ -442,11 +461,12 @@ public sealed class TimeoutScopeTests
             // Repeated timeouts stay balanced.
             for (int i = 0; i < 3; i++)
             {
-                await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0.001, async scope => await AsyncIO.Sleep(3600)));
+                await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(1, async scope => await AsyncIO.Sleep(3600)));
             }
 
+            Assert.Equal(5.0, loop.Time());
             Assert.Equal(0, task.Cancelling);
-            await AsyncIO.Sleep(0.001);
+            await AsyncIO.Sleep(1);
         });
     }
 
@@ -454,15 +474,16 @@ public sealed class TimeoutScopeTests
     public void Timeout_TaskCancelledFromOutside_PropagatesCancellationNotTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             TimeoutScope? seen = null;
             AioTask worker = AsyncIO.CreateTask(Worker());
-            await AsyncIO.Sleep(0.005);
+            await AsyncIO.Sleep(5);
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
             Assert.False(seen!.Expired);
+            Assert.Equal(5.0, loop.Time());
 
             async Coroutine Worker()
             {
@@ -488,11 +509,12 @@ public sealed class TimeoutScopeTests
     public void Timeout_OutsideCancelArrivesAfterExpiry_PropagatesCancellationNotTimeout()
     {
         var log = new List<string>();
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             Future<bool> expirySeen = loop.CreateFuture<bool>();
             AioTask worker = AsyncIO.CreateTask(Worker(expirySeen));
             await expirySeen;
+            Assert.Equal(2.0, loop.Time());
             worker.Cancel();
 
             await AioAssert.ThrowsAsync<CancelledException>(worker);
@@ -503,7 +525,7 @@ public sealed class TimeoutScopeTests
         {
             try
             {
-                await AsyncIO.Timeout(0.002, async scope =>
+                await AsyncIO.Timeout(2, async scope =>
                 {
                     try
                     {
@@ -532,7 +554,7 @@ public sealed class TimeoutScopeTests
     {
         Exception? error = null;
         bool bodyRan = false;
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             loop.CallSoon(() =>
             {
@@ -554,10 +576,11 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_ExpiresInsideChildTask_OnlyThatTaskTimesOut()
     {
-        GuardedLoop.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask<string> child = AsyncIO.CreateTask(TimesOut());
-            await AsyncIO.Sleep(0.01);
+            await AsyncIO.Sleep(10);
+            Assert.True(child.IsDone);
             Assert.Equal("timed out", await child);
             Assert.Equal(0, AsyncIO.CurrentTask!.Cancelling);
         });
@@ -566,7 +589,7 @@ public sealed class TimeoutScopeTests
         {
             try
             {
-                await AsyncIO.Timeout(0.002, async scope => await AsyncIO.Sleep(3600));
+                await AsyncIO.Timeout(2, async scope => await AsyncIO.Sleep(3600));
                 return "finished";
             }
             catch (TimeoutException)

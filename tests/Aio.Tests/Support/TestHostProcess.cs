@@ -59,7 +59,10 @@ internal sealed class TestHostProcess : IDisposable
         }
     }
 
-    public static TestHostProcess Start(params string[] arguments)
+    public static TestHostProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts the host with <paramref name="environment"/> added to the inherited environment.</summary>
+    public static TestHostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo
         {
@@ -91,6 +94,10 @@ internal sealed class TestHostProcess : IDisposable
         }
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var host = new TestHostProcess(process);

@@ -308,7 +308,7 @@ public sealed class FairnessTests
 
                     if (items.Count < Served.Length)
                     {
-                        // The slot just freed is promised to the next putter in line.
+                        // The get that freed the slot moved the next putter's item in: the queue is full again.
                         Assert.False(q.TryPut(-2));
                     }
                 }

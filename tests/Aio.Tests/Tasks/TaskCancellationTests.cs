@@ -1,3 +1,5 @@
+using Aio.Tests.Support;
+
 namespace Aio.Tests.Tasks;
 
 public sealed class TaskCancellationTests
@@ -26,14 +28,17 @@ public sealed class TaskCancellationTests
     public void Cancel_DuringSleep_FinallyRunsAndTaskIsCancelled()
     {
         var log = new List<string>();
-        Guarded.Run(async loop =>
+        VirtualLoop.Run(async loop =>
         {
             AioTask task = AsyncIO.CreateTask(Sleeper());
-            await AsyncIO.Sleep(0.01);
+            await AsyncIO.Sleep(10);
             task.Cancel("stop");
             CancelledException error = await AwaitAssert.Cancelled(task);
             Assert.Equal("stop", error.CancelMessage);
             Assert.True(task.IsCancelled);
+
+            // Ended by the cancellation at 10 s, not by its hour-long sleep.
+            Assert.Equal(10.0, loop.Time());
         });
         Assert.Equal(["start", "finally"], log);
 
