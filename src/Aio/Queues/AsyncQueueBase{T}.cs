@@ -13,16 +13,15 @@ namespace Aio.Queues;
 /// <typeparam name="T">The type of the items.</typeparam>
 /// <remarks>
 /// <para>Waiters are served first in, first out, and what a waiter was given no newcomer can take: a get
-/// that frees a slot while a putter waits moves that putter's item into the queue, and a put while a
-/// getter waits gives the item to the longest-waiting getter — directly in a first-in, first-out queue
-/// (so <see cref="Count"/> never counts it), or, where the order items come out in matters, by promising
-/// it the best item when it resumes. Either way the woken waiter's operation has already completed, so a
-/// producer and a consumer pass several items per task switch.</para>
-/// <para>Cancellation-safe: a <see cref="GetAsync"/> or <see cref="PutAsync"/> either completes or is
-/// cancelled, never both. One cancelled while waiting took no item or added none; once it was handed its
-/// item (or its item was taken in), it completes, and a cancellation arriving after that is delivered at
-/// the task's next suspension. So an item is never lost, and retrying a cancelled put never duplicates
-/// one.</para>
+/// that frees a slot while a putter waits promises that slot to the putter, and a put while a getter waits
+/// gives the item to the longest-waiting getter — directly in a first-in, first-out queue (so
+/// <see cref="Count"/> does not count it), or, where the order items come out in matters, by promising it
+/// the best item when it resumes. A producer and a consumer therefore pass several items per task
+/// switch.</para>
+/// <para>Cancellation-safe: a cancelled <see cref="GetAsync"/> took no item, and a cancelled
+/// <see cref="PutAsync"/> added none — even when the cancellation arrives after the waiter was woken; what
+/// it was given (the item, the promise, the slot) goes back to the front of the line, to the next waiter.
+/// So an item is never lost, and retrying a cancelled put never duplicates one.</para>
 /// <para>Consumable with <c>await foreach</c>, which ends once the queue is shut down and drained.</para>
 /// <para>Not thread-safe: it coordinates tasks of one loop (from other threads, go through
 /// <c>loop.CallSoonThreadsafe</c>). Loop-bound: it belongs to the first loop that uses it; from another
@@ -58,8 +57,12 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
     /// rest.</summary>
     private int _reservedItems;
 
+    /// <summary>Free slots promised to woken putters that have not resumed yet.</summary>
+    private int _reservedSlots;
+
     /// <summary>Bumped by an immediate shutdown, which empties the store: a getter promised an item before
-    /// it finds the item gone.</summary>
+    /// finds the item gone, and an item handed to a getter that is then cancelled is discarded, not put
+    /// back.</summary>
     private int _epoch;
 
     /// <summary>Creates the shared part of a queue.</summary>
@@ -128,7 +131,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
 
     // Getters wait only while no item is available and putters only while the store is full: every put
     // serves a waiting getter first, and every get refills from a waiting putter.
-    private bool IsFullCore => _maxSize > 0 && StoredCount >= _maxSize;
+    private bool IsFullCore => _maxSize > 0 && StoredCount + _reservedSlots >= _maxSize;
 
     private int AvailableCount => StoredCount - _reservedItems;
 
@@ -147,6 +150,10 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
     private protected abstract T Take();
 
     private protected abstract void ClearStore();
+
+    /// <summary>Puts an item back in front of all others: one handed to a getter that was cancelled before
+    /// it took it. Only queues that hand off (see the constructor) are asked to.</summary>
+    private protected virtual void StoreFirst(T item) => throw new NotSupportedException();
 
     // ---- put ------------------------------------------------------------------------------------
 
@@ -209,15 +216,24 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
     /// <returns>False when the queue is full.</returns>
     private bool TryDeliver(T item)
     {
+        if (IsFullCore && !(_handsOff && _getters.Count > 0))
+        {
+            return false;
+        }
+
+        Deliver(item);
+        return true;
+    }
+
+    /// <summary>Gives <paramref name="item"/> to the longest-waiting getter, or stores it: the caller has
+    /// room for it (a slot it checked, or one promised to it).</summary>
+    private void Deliver(T item)
+    {
         if (_handsOff && _getters.First is { } getter)
         {
             _getters.Remove(getter);
             ((WaitNode<T>)getter).Value = item;
-            getter.GrantFinal();
-        }
-        else if (IsFullCore)
-        {
-            return false;
+            getter.Grant(_epoch);
         }
         else
         {
@@ -226,7 +242,6 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         }
 
         _unfinished++;
-        return true;
     }
 
     /// <summary>Where the queue does not hand off: promises an available item to the longest-waiting
@@ -237,7 +252,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         {
             _getters.Remove(getter);
             _reservedItems++;
-            getter.GrantFinal(_epoch);
+            getter.Grant(_epoch);
         }
     }
 
@@ -327,26 +342,23 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         return node;
     }
 
-    /// <summary>Takes the next item, and lets the longest-waiting putter's item into the slot it frees:
-    /// that put has then completed.</summary>
+    /// <summary>Takes the next item, and promises the slot it frees to the longest-waiting putter.</summary>
     private T TakeAndRefill()
     {
         T item = Take();
-        if (_putters.First is { } putter)
-        {
-            // Putters wait only while the queue is open (shutdown fails them all).
-            _putters.Remove(putter);
-            var node = (WaitNode<T>)putter;
-            Store(node.Value!);
-            node.Value = default;
-            _unfinished++;
-            putter.GrantFinal();
-
-            // A getter promised an item earlier took it only now: the refill may serve a waiting getter.
-            PromiseToGetter();
-        }
-
+        PromiseSlot();
         return item;
+    }
+
+    /// <summary>Promises a free slot to the longest-waiting putter, which puts its item when it resumes.</summary>
+    private void PromiseSlot()
+    {
+        if (_state == Open && !IsFullCore && _putters.First is { } putter)
+        {
+            _putters.Remove(putter);
+            _reservedSlots++;
+            putter.Grant();
+        }
     }
 
     // ---- task_done / join -----------------------------------------------------------------------
@@ -410,6 +422,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
             int discarded = StoredCount;
             ClearStore();
             _reservedItems = 0;
+            _reservedSlots = 0;
             _epoch++;
             _unfinished = Math.Max(0, _unfinished - discarded);
             if (_unfinished == 0)
@@ -424,28 +437,48 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
 
     // ---- waits ----------------------------------------------------------------------------------
 
-    // A granted get carries its item or takes the one promised to it; a granted put has stored its own,
-    // and a granted join has nothing to produce.
     T IWaitOwner<T>.OnGranted(WaitNode<T> node)
     {
-        if (node.Role != GetRole)
+        switch (node.Role)
         {
-            return default!;
-        }
+            case GetRole:
+                if (node.GrantValue != _epoch)
+                {
+                    // Handed or promised an item, which an immediate shutdown discarded since, as
+                    // everything the queue held.
+                    if (_handsOff)
+                    {
+                        FinishOne();
+                    }
 
-        if (_handsOff)
-        {
-            return node.Value!;
-        }
+                    ThrowShutDown();
+                }
 
-        if (node.GrantValue != _epoch)
-        {
-            // Promised an item, which an immediate shutdown discarded since.
-            ThrowShutDown();
-        }
+                if (_handsOff)
+                {
+                    return node.Value!;
+                }
 
-        _reservedItems--;
-        return TakeAndRefill();
+                _reservedItems--;
+                return TakeAndRefill();
+
+            case PutRole:
+                _reservedSlots--;
+                if (_state != Open)
+                {
+                    // asyncio too: a putter woken for a slot re-checks, and a shut-down queue refuses it.
+                    ThrowShutDown();
+                }
+
+                // The slot was kept for this item. (The store may hold one more than the limit even so: an
+                // item handed to a getter that was cancelled went back in front; it was in the queue
+                // already.)
+                Deliver(node.Value!);
+                return default!;
+
+            default:
+                return default!;
+        }
     }
 
     /// <inheritdoc/>
@@ -456,9 +489,46 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         _ => " join",
     };
 
-    // Gets and puts are granted final, so only a join can be abandoned, and it holds nothing.
+    // A woken waiter was cancelled before it resumed: what it was given goes to the front of the line.
     void IWaitOwner.OnAbandoned(WaitNode node)
     {
+        switch (node.Role)
+        {
+            case GetRole when _handsOff:
+                if (node.GrantValue != _epoch)
+                {
+                    // Handed over before an immediate shutdown, which discards what the queue holds.
+                    FinishOne();
+                }
+                else if (_getters.First is { } getter)
+                {
+                    // A getter waits, so the store is empty: the item is first, and goes to that getter.
+                    _getters.Remove(getter);
+                    ((WaitNode<T>)getter).Value = ((WaitNode<T>)node).Value;
+                    getter.Grant(_epoch);
+                }
+                else
+                {
+                    StoreFirst(((WaitNode<T>)node).Value!);
+                }
+
+                break;
+
+            case GetRole:
+                if (node.GrantValue == _epoch)
+                {
+                    // The promised item stays in the store: promise it to the next getter.
+                    _reservedItems--;
+                    PromiseToGetter();
+                }
+
+                break;
+
+            case PutRole:
+                _reservedSlots--;
+                PromiseSlot();
+                break;
+        }
     }
 
     void IWaitOwner<T>.Return(WaitNode<T> node) => _pool.Return(node);

@@ -18,7 +18,7 @@ namespace Aio.Queues;
 /// </code></example>
 public sealed class AsyncQueue<T> : AsyncQueueBase<T>
 {
-    private readonly Queue<T> _items = new();
+    private readonly ItemRing<T> _items = new();
 
     /// <summary>Creates a queue.</summary>
     /// <param name="maxSize">How many items it holds at most; 0 or less means no limit.</param>
@@ -29,9 +29,11 @@ public sealed class AsyncQueue<T> : AsyncQueueBase<T>
 
     private protected override int StoredCount => _items.Count;
 
-    private protected override void Store(T item) => _items.Enqueue(item);
+    private protected override void Store(T item) => _items.AddLast(item);
 
-    private protected override T Take() => _items.Dequeue();
+    private protected override T Take() => _items.RemoveFirst();
 
     private protected override void ClearStore() => _items.Clear();
+
+    private protected override void StoreFirst(T item) => _items.AddFirst(item);
 }

@@ -34,11 +34,6 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     /// get its lock back first); the wait ends with that cancellation once granted.</summary>
     internal bool CancelPending;
 
-    /// <summary>The grant is a completed operation that cannot be given back (a queue hand-off: the item
-    /// already changed hands). A cancellation arriving after it is not thrown at this wait; the task
-    /// keeps it for its next suspension, as for a cancellation requested while it runs.</summary>
-    internal bool Final;
-
     /// <summary>A small value carried by the grant (a barrier index, a queue's shutdown epoch).</summary>
     internal int GrantValue;
 
@@ -86,16 +81,6 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     internal void Grant(int value = 0)
     {
         Status = Granted;
-        GrantValue = value;
-        Wake();
-    }
-
-    /// <summary>Hands the waiter a completed operation (see <see cref="Final"/>) and wakes it. The caller
-    /// has removed it from its lot.</summary>
-    internal void GrantFinal(int value = 0)
-    {
-        Status = Granted;
-        Final = true;
         GrantValue = value;
         Wake();
     }

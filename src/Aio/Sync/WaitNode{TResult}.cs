@@ -146,24 +146,6 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         CheckToken(token);
         byte status = Status;
         bool granted = status == Granted;
-        if (granted && Final)
-        {
-            // The operation completed when it was granted: it returns, and a cancellation that arrived
-            // since stays with the task for its next suspension.
-            _task?.EndWaitKeepingCancellation(this);
-            TResult completed;
-            try
-            {
-                completed = _owner.OnGranted(this);
-            }
-            finally
-            {
-                Release();
-            }
-
-            return completed;
-        }
-
         try
         {
             // A cancellation that arrived after the grant is delivered here, at the resumption — after
@@ -218,7 +200,6 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         Error = null;
         CancelMessage = null;
         CancelPending = false;
-        Final = false;
         GrantValue = 0;
         Status = Free;
         _version++;

@@ -314,22 +314,6 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
         }
     }
 
-    /// <summary>The task resumed from <paramref name="wait"/>, which completed an operation that cannot be
-    /// undone (a queue hand-off). A cancellation that arrived after it completed is not thrown here: it
-    /// stays requested and is delivered at the task's next suspension, or cancels the task if it returns
-    /// first — the same as a cancellation requested while the task runs.</summary>
-    internal void EndWaitKeepingCancellation(ICancellableWait wait)
-    {
-        if (ReferenceEquals(_waitingOn, wait))
-        {
-            _waitingOn = null;
-        }
-        else if (_waitingOn is List<ICancellableWait> list && list.Remove(wait) && list.Count == 0)
-        {
-            _waitingOn = null;
-        }
-    }
-
     private void EndOneOfMany(List<ICancellableWait> list, ICancellableWait wait, bool waitWasCancelled)
     {
         if (!list.Remove(wait))

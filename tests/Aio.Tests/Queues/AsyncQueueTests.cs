@@ -302,56 +302,46 @@ public sealed class AsyncQueueTests
     }
 
     [Fact]
-    public void GetterCancelledAfterAnItemArrived_HasTakenIt_SoTheRetryGetsTheNext()
+    public void GetterCancelledAfterAnItemArrived_TheItemIsNotDropped()
     {
-        // asyncio: test_get_cancel_drop_one_pending_reader. There the woken getter is cancelled before it
-        // takes the item, and a retry gets 1. Here the put handed 1 to the waiting getter, so its get has
-        // completed: it returns 1, the cancellation comes at the task's next suspension, and the retry
-        // gets 2. Nothing is dropped as long as the caller keeps what GetAsync returned.
+        // asyncio: test_get_cancel_drop_one_pending_reader.
         GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
-            var got = new List<int>();
-            AioTask reader = AsyncIO.CreateTask(GetAndRecord(q, got));
+            AioTask<int> reader = AsyncIO.CreateTask(Get(q));
             await AsyncIO.Sleep(0);
 
             q.PutNowait(1);
             q.PutNowait(2);
             reader.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(reader);
-            Assert.Equal([1], got);
 
-            Assert.Equal(2, await Get(q));
-            Assert.True(q.IsEmpty);
+            // Retrying gets the first item: if it got 2, 1 was dropped.
+            Assert.Equal(1, await Get(q));
+            Assert.Equal(2, q.GetNowait());
         });
     }
 
     [Fact]
-    public void OneOfManyGettersCancelledAfterItemsArrived_EachItemIsTakenOnce()
+    public void OneOfManyGettersCancelledAfterItemsArrived_TheOthersGetThemInOrder()
     {
-        // asyncio: test_get_cancel_drop_many_pending_readers, where reader2 and reader3 share the two
-        // items in an undefined order. Here the puts hand 1 to reader1 and 2 to reader2 at once: reader1's
-        // cancellation comes after its get, and reader3 waits for the next item.
+        // asyncio: test_get_cancel_drop_many_pending_readers. asyncio leaves the order between reader2
+        // and reader3 undefined. Here each put hands its item to the longest-waiting reader: 1 to reader1,
+        // 2 to reader2; reader1's cancellation passes its item to the reader still waiting, reader3.
         GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>();
-            var got = new List<int>();
-            AioTask reader1 = AsyncIO.CreateTask(GetAndRecord(q, got));
-            AioTask reader2 = AsyncIO.CreateTask(GetAndRecord(q, got));
-            AioTask reader3 = AsyncIO.CreateTask(GetAndRecord(q, got));
+            AioTask<int> reader1 = AsyncIO.CreateTask(Get(q));
+            AioTask<int> reader2 = AsyncIO.CreateTask(Get(q));
+            AioTask<int> reader3 = AsyncIO.CreateTask(Get(q));
             await AsyncIO.Sleep(0);
 
             q.PutNowait(1);
             q.PutNowait(2);
             reader1.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(reader1);
-            await reader2;
-            Assert.Equal([1, 2], got);
-            Assert.False(reader3.IsDone);
-
-            q.PutNowait(3);
-            await reader3;
-            Assert.Equal([1, 2, 3], got);
+            Assert.Equal(2, await reader2);
+            Assert.Equal(1, await reader3);
             Assert.True(q.IsEmpty);
         });
     }
@@ -404,26 +394,22 @@ public sealed class AsyncQueueTests
     }
 
     [Fact]
-    public void PutterCancelledAfterASlotFreed_HasPut_SoRetryingOnlyAFailedPutAddsItOnce()
+    public void PutterCancelledAfterASlotFreed_RetryAddsTheItemOnce()
     {
-        // asyncio: test_put_cancel_drop. There the woken putter is cancelled before it adds its item, and
-        // the retry adds it. Here the get moved the waiting putter's item in, so its put has completed and
-        // the cancellation comes after it: a caller that retries only when PutAsync itself threw adds the
-        // item exactly once.
+        // asyncio: test_put_cancel_drop.
         GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(1);
             q.PutNowait(1);
-            var putDone = new List<int>();
-            AioTask writer = AsyncIO.CreateTask(PutAndRecord(q, 2, putDone));
+            AioTask writer = AsyncIO.CreateTask(Put(q, 2));
             await AsyncIO.Sleep(0);
 
             Assert.Equal(1, q.GetNowait());
-            Assert.Equal(1, q.Count);
             writer.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(writer);
-            Assert.Equal([2], putDone);
+            Assert.Equal(0, q.Count);
 
+            await Put(q, 2);
             Assert.Equal(2, q.GetNowait());
             Assert.Equal(0, q.Count);
         });
@@ -526,10 +512,9 @@ public sealed class AsyncQueueTests
     }
 
     [Fact]
-    public void PutterCancelledAfterAGetFreedItsSlot_EndsCancelled_WithItsItemIn()
+    public void PutterCancelledAfterAGetFreedItsSlot_AddsNothing()
     {
-        // asyncio: test_cancelled_put_silence_value_error_exception: the task still ends cancelled. Its
-        // item went in with the get that freed the slot, before the cancellation.
+        // asyncio: test_cancelled_put_silence_value_error_exception.
         GuardedLoop.Run(async _ =>
         {
             var q = new AsyncQueue<int>(1);
@@ -540,137 +525,192 @@ public sealed class AsyncQueueTests
             q.GetNowait();
             putTask.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(putTask);
-            Assert.Equal(1, q.Count);
-            Assert.Equal(2, q.GetNowait());
+            Assert.Equal(0, q.Count);
+            Assert.False(q.IsFull);
         });
     }
 
-    // ---- wake-ups that complete the operation ----------------------------------------------------
-
     [Fact]
-    public void PutCancelledAfterItsItemWentIn_CompletesOnce_AndTheTaskIsCancelledAfterIt()
+    public void CancelledPutAfterGrant_AddsNothing_AndTheSlotGoesToTheNextPutter()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
             var queue = new AsyncQueue<string>(1);
             queue.PutNowait("a");
-            var after = new List<string>();
-            AioTask p1 = AsyncIO.CreateTask(Put(queue, "b", after));
-            AioTask p2 = AsyncIO.CreateTask(Put(queue, "c", after));
+            AioTask p1 = AsyncIO.CreateTask(Put(queue, "b"));
+            AioTask p2 = AsyncIO.CreateTask(Put(queue, "c"));
             await AsyncIO.Sleep(0);
             Assert.True(queue.IsFull);
 
-            // The get frees the slot and takes p1's item in: p1's put has completed, so the cancellation
-            // arriving now is delivered at p1's next suspension, not thrown by the put.
             Assert.Equal("a", queue.GetNowait());
-            Assert.Equal(1, queue.Count);
             p1.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(p1);
-            Assert.Equal(["b"], after);
-
-            Assert.Equal("b", queue.GetNowait());
             await p2;
+            Assert.Equal(1, queue.Count);
             Assert.Equal("c", queue.GetNowait());
             Assert.Throws<QueueEmptyException>(() => queue.GetNowait());
-            Assert.Equal(["b", "c", "slept:c"], after); // p1 never got past its next suspension
         });
+    }
 
-        static async Coroutine Put(AsyncQueue<string> queue, string item, List<string> after)
+    // ---- promises ---------------------------------------------------------------------------------
+
+    [Fact]
+    public void SlotPromisedToAWokenPutter_IsNotTakenByANewcomer()
+    {
+        // The documented difference from asyncio: between the wake-up and the resumption, IsFull is true
+        // while Count < MaxSize, because the free slot is promised to the waiting putter.
+        GuardedLoop.Run(async _ =>
         {
-            await queue.PutAsync(item);
-            after.Add(item);
+            var q = new AsyncQueue<string>(maxSize: 1);
+            q.PutNowait("a");
+            AioTask waiting = AsyncIO.CreateTask(Put(q, "waited"));
             await AsyncIO.Sleep(0);
-            after.Add("slept:" + item);
-        }
+
+            Assert.Equal("a", q.GetNowait());
+            Assert.Equal(0, q.Count);
+            Assert.True(q.IsFull);
+            Assert.False(q.TryPut("newcomer"));
+            Assert.Throws<QueueFullException>(() => q.PutNowait("newcomer"));
+
+            await waiting;
+            Assert.Equal("waited", q.GetNowait());
+        });
     }
 
     [Fact]
-    public void GetCancelledWaiting_TakesNothing_AndGetCancelledAfterTheHandOff_KeepsTheItem()
+    public void ItemForAWokenGetter_IsNotTakenByANewcomer()
     {
-        LoopTest.Run(async _ =>
+        // The other documented difference: between the wake-up and the resumption a get that does not
+        // wait finds nothing. A first-in, first-out queue handed the item over (Count no longer counts
+        // it); a priority queue promised it (Count still does).
+        GuardedLoop.Run(async _ =>
         {
-            var queue = new AsyncQueue<int>();
-            int? got = null;
-            AioTask waiting = AsyncIO.CreateTask(Get(queue, v => got = v));
-            AioTask handedOff = AsyncIO.CreateTask(Get(queue, v => got = v));
+            var fifo = new AsyncQueue<string>();
+            var priority = new AsyncPriorityQueue<string>();
+            AioTask<string> waitingFifo = AsyncIO.CreateTask(Get(fifo));
+            AioTask<string> waitingPriority = AsyncIO.CreateTask(Get(priority));
             await AsyncIO.Sleep(0);
 
-            waiting.Cancel();
-            await queue.PutAsync(7);
-            handedOff.Cancel();
-            await AioAssert.ThrowsAsync<CancelledException>(waiting);
-            await AioAssert.ThrowsAsync<CancelledException>(handedOff);
-            Assert.Equal(7, got);
-            Assert.Equal(0, queue.Count);
+            fifo.PutNowait("x");
+            priority.PutNowait("y");
+            Assert.Equal(0, fifo.Count);
+            Assert.True(fifo.IsEmpty);
+            Assert.False(fifo.TryGet(out var _));
+            Assert.Equal(1, priority.Count);
+            Assert.False(priority.IsEmpty);
+            Assert.False(priority.TryGet(out var _));
+            Assert.Throws<QueueEmptyException>(() => priority.GetNowait());
+
+            Assert.Equal("x", await waitingFifo);
+            Assert.Equal("y", await waitingPriority);
+            Assert.True(fifo.IsEmpty);
+            Assert.True(priority.IsEmpty);
         });
-
-        static async Coroutine Get(AsyncQueue<int> queue, Action<int> got)
-        {
-            got(await queue.GetAsync());
-            await AsyncIO.Sleep(0);
-        }
     }
 
     [Fact]
-    public void PriorityQueue_WaitingGetter_TakesTheBestItemWhenItResumes_AsAsyncio()
+    public void PriorityAndLifoGetters_TakeTheBestItemWhenTheyResume_AsAsyncio()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
-            var queue = new AsyncPriorityQueue<int>();
+            var priority = new AsyncPriorityQueue<int>();
             var lifo = new AsyncLifoQueue<int>();
-            AioTask<int> best = AsyncIO.CreateTask(Get(queue));
+            AioTask<int> best = AsyncIO.CreateTask(Get(priority));
             AioTask<int> last = AsyncIO.CreateTask(Get(lifo));
             await AsyncIO.Sleep(0);
 
-            // Both items arrive before the getter runs: it is promised one, and takes the best.
-            queue.PutNowait(5);
-            queue.PutNowait(1);
+            // Both items arrive before the getter runs: it was promised one, and takes the best.
+            priority.PutNowait(5);
+            priority.PutNowait(1);
             lifo.PutNowait(5);
             lifo.PutNowait(1);
-            Assert.Equal(2, queue.Count);
             Assert.Equal(1, await best);
             Assert.Equal(1, await last);
-            Assert.Equal(5, queue.GetNowait());
+            Assert.Equal(5, priority.GetNowait());
             Assert.Equal(5, lifo.GetNowait());
         });
+    }
 
-        static async Coroutine<int> Get(AsyncQueueBase<int> queue) => await queue.GetAsync();
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("priority")]
+    public void GetterWokenBeforeAnImmediateShutdown_FailsWithShutDown_AndTheItemIsDone(string kind)
+    {
+        GuardedLoop.Run(async _ =>
+        {
+            AsyncQueueBase<int> q = kind == "fifo" ? new AsyncQueue<int>() : new AsyncPriorityQueue<int>();
+            AioTask<int> getter = AsyncIO.CreateTask(Get(q));
+            await AsyncIO.Sleep(0);
+            q.PutNowait(3);
+            q.Shutdown(immediate: true);
+            await AioAssert.ThrowsAsync<QueueShutDownException>(getter);
+            Assert.Equal(0, q.Count);
+            Assert.Equal(0, q.UnfinishedTasks);
+            await q.JoinAsync();
+        });
     }
 
     [Fact]
-    public void PromisedGetter_AfterAnImmediateShutdown_FailsWithShutDown()
+    public void ItemHandedToAGetterCancelledBeforeItRan_GoesBackInFront()
     {
-        LoopTest.Run(async _ =>
+        GuardedLoop.Run(async _ =>
         {
-            var queue = new AsyncPriorityQueue<int>();
-            AioTask<int> getter = AsyncIO.CreateTask(Get(queue));
+            var q = new AsyncQueue<string>();
+            AioTask<string> getter = AsyncIO.CreateTask(Get(q));
             await AsyncIO.Sleep(0);
-            queue.PutNowait(3);
-            queue.Shutdown(immediate: true);
-            await AioAssert.ThrowsAsync<QueueShutDownException>(getter);
-            Assert.Equal(0, queue.Count);
-            Assert.Equal(0, queue.UnfinishedTasks);
+
+            q.PutNowait("first");   // handed to the getter
+            q.PutNowait("second");  // stored
+            getter.Cancel();
+            await AioAssert.ThrowsAsync<CancelledException>(getter);
+            Assert.Equal(2, q.Count);
+            Assert.Equal("first", q.GetNowait());
+            Assert.Equal("second", q.GetNowait());
+        });
+    }
+
+    [Fact]
+    public void ItemPutBackOverTheLimit_DoesNotCostAWokenPutterItsSlot()
+    {
+        GuardedLoop.Run(async _ =>
+        {
+            var q = new AsyncQueue<int>(maxSize: 1);
+            AioTask<int> getter = AsyncIO.CreateTask(Get(q));
+            await AsyncIO.Sleep(0);
+
+            // Queued in this order: the putter (parks: the queue is full), the taker (frees the slot, which
+            // is promised to the putter), then the getter (cancelled after 1 was handed to it: 1 goes back
+            // in front, over the limit).
+            AioTask putter = AsyncIO.CreateTask(Put(q, 3));
+            AioTask<int> taker = AsyncIO.CreateTask(Take(q));
+            q.PutNowait(1);
+            q.PutNowait(2);
+            getter.Cancel();
+
+            await AioAssert.ThrowsAsync<CancelledException>(getter);
+            Assert.Equal(2, await taker);
+            await putter; // 3 still goes in: its slot was kept
+
+            var rest = new List<int>();
+            while (q.TryGet(out int item))
+            {
+                rest.Add(item);
+            }
+
+            Assert.Equal([1, 3], rest);
         });
 
-        static async Coroutine<int> Get(AsyncQueueBase<int> queue) => await queue.GetAsync();
+        static async Coroutine Put(AsyncQueue<int> q, int item) => await q.PutAsync(item);
+
+        static async Coroutine<int> Take(AsyncQueue<int> q)
+        {
+            int item = q.GetNowait();
+            await AsyncIO.Sleep(0);
+            return item;
+        }
     }
 
     private static async Coroutine<T> Get<T>(AsyncQueueBase<T> q) => await q.GetAsync();
-
-    /// <summary>Keeps what the get returned, then suspends once: a cancellation that arrived after the get
-    /// completed is delivered there.</summary>
-    private static async Coroutine GetAndRecord<T>(AsyncQueueBase<T> q, List<T> got)
-    {
-        got.Add(await q.GetAsync());
-        await AsyncIO.Sleep(0);
-    }
-
-    private static async Coroutine PutAndRecord<T>(AsyncQueueBase<T> q, T item, List<T> done)
-    {
-        await q.PutAsync(item);
-        done.Add(item);
-        await AsyncIO.Sleep(0);
-    }
 
     private static async Coroutine Put<T>(AsyncQueueBase<T> q, T item) => await q.PutAsync(item);
 }
