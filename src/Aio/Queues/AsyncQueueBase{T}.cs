@@ -130,7 +130,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
     }
 
     // Getters wait only while no item is available and putters only while the store is full: every put
-    // serves a waiting getter first, and every get refills from a waiting putter.
+    // serves a waiting getter first, and every get promises the slot it frees to a waiting putter.
     private bool IsFullCore => _maxSize > 0 && StoredCount + _reservedSlots >= _maxSize;
 
     private int AvailableCount => StoredCount - _reservedItems;
@@ -177,10 +177,8 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
             return default;
         }
 
-        WaitNode<T> node = _pool.Rent(loop ?? _binding.ForWaiting(this), this);
-        node.Role = PutRole;
+        WaitNode<T> node = Park(_putters, PutRole, loop);
         node.Value = item;
-        _putters.Park(node);
         return node.AsVoidValueTask();
     }
 
@@ -229,19 +227,28 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
     /// room for it (a slot it checked, or one promised to it).</summary>
     private void Deliver(T item)
     {
-        if (_handsOff && _getters.First is { } getter)
-        {
-            _getters.Remove(getter);
-            ((WaitNode<T>)getter).Value = item;
-            getter.Grant(_epoch);
-        }
-        else
+        if (!(_handsOff && TryHandOff(item)))
         {
             Store(item);
             PromiseToGetter();
         }
 
         _unfinished++;
+    }
+
+    /// <summary>Where the queue hands off: gives <paramref name="item"/> to the longest-waiting getter.</summary>
+    /// <returns>False when no getter waits.</returns>
+    private bool TryHandOff(T item)
+    {
+        if (_getters.First is not { } getter)
+        {
+            return false;
+        }
+
+        _getters.Remove(getter);
+        ((WaitNode<T>)getter).Value = item;
+        getter.Grant(_epoch);
+        return true;
     }
 
     /// <summary>Where the queue does not hand off: promises an available item to the longest-waiting
@@ -270,7 +277,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         EventLoop? loop = _binding.Check(this);
         if (AvailableCount > 0)
         {
-            return new ValueTask<T>(TakeAndRefill());
+            return new ValueTask<T>(TakeAndFreeSlot());
         }
 
         return ParkGetter(loop).AsValueTask();
@@ -299,7 +306,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         _binding.Check(this);
         if (AvailableCount > 0)
         {
-            item = TakeAndRefill();
+            item = TakeAndFreeSlot();
             return true;
         }
 
@@ -319,7 +326,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
         EventLoop? loop = _binding.Check(this);
         if (AvailableCount > 0)
         {
-            item = TakeAndRefill();
+            item = TakeAndFreeSlot();
             node = null;
             return true;
         }
@@ -336,14 +343,11 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
             ThrowShutDown();
         }
 
-        WaitNode<T> node = _pool.Rent(loop ?? _binding.ForWaiting(this), this);
-        node.Role = GetRole;
-        _getters.Park(node);
-        return node;
+        return Park(_getters, GetRole, loop);
     }
 
     /// <summary>Takes the next item, and promises the slot it frees to the longest-waiting putter.</summary>
-    private T TakeAndRefill()
+    private T TakeAndFreeSlot()
     {
         T item = Take();
         PromiseSlot();
@@ -390,10 +394,15 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
             return default;
         }
 
+        return Park(_joiners, JoinRole, loop).AsVoidValueTask();
+    }
+
+    private WaitNode<T> Park(ParkingLot lot, byte role, EventLoop? loop)
+    {
         WaitNode<T> node = _pool.Rent(loop ?? _binding.ForWaiting(this), this);
-        node.Role = JoinRole;
-        _joiners.Park(node);
-        return node.AsVoidValueTask();
+        node.Role = role;
+        lot.Park(node);
+        return node;
     }
 
     private void FinishOne()
@@ -460,7 +469,7 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
                 }
 
                 _reservedItems--;
-                return TakeAndRefill();
+                return TakeAndFreeSlot();
 
             case PutRole:
                 _reservedSlots--;
@@ -500,15 +509,10 @@ public abstract class AsyncQueueBase<T> : IWaitOwner<T>, IAsyncEnumerable<T>
                     // Handed over before an immediate shutdown, which discards what the queue holds.
                     FinishOne();
                 }
-                else if (_getters.First is { } getter)
+                else if (!TryHandOff(((WaitNode<T>)node).Value!))
                 {
-                    // A getter waits, so the store is empty: the item is first, and goes to that getter.
-                    _getters.Remove(getter);
-                    ((WaitNode<T>)getter).Value = ((WaitNode<T>)node).Value;
-                    getter.Grant(_epoch);
-                }
-                else
-                {
+                    // No getter waits (one that did would have the store empty, and take the item as first):
+                    // it goes back in front of the items stored since.
                     StoreFirst(((WaitNode<T>)node).Value!);
                 }
 
