@@ -17,12 +17,20 @@ internal abstract class AwaiterRegistrar<TAwaiter>
 {
     internal static readonly AwaiterRegistrar<TAwaiter>? Instance = Create();
 
-    internal abstract void Register(ref TAwaiter awaiter, AioTask box);
+    /// <summary>Registers <paramref name="box"/> to resume when the awaiter completes.</summary>
+    /// <returns>False when this awaiter cannot take the coroutine itself: the caller hands it a
+    /// continuation delegate instead.</returns>
+    internal abstract bool TryRegister(ref TAwaiter awaiter, AioTask box);
 
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Awaiter types are known at compile time of the awaiting method.")]
     [UnconditionalSuppressMessage("Trimming", "IL2055", Justification = "The registrar types are kept by the references below.")]
     private static AwaiterRegistrar<TAwaiter>? Create()
     {
+        if (ValueTaskAwaiterRegistrar.For(typeof(TAwaiter)) is { } valueTask)
+        {
+            return (AwaiterRegistrar<TAwaiter>)valueTask;
+        }
+
         if (!typeof(ILoopAwaiter).IsAssignableFrom(typeof(TAwaiter)))
         {
             return null;
@@ -40,7 +48,11 @@ internal abstract class AwaiterRegistrar<TAwaiter>
 internal sealed class StructAwaiterRegistrar<TAwaiter> : AwaiterRegistrar<TAwaiter>
     where TAwaiter : struct, ILoopAwaiter
 {
-    internal override void Register(ref TAwaiter awaiter, AioTask box) => awaiter.RegisterBox(box);
+    internal override bool TryRegister(ref TAwaiter awaiter, AioTask box)
+    {
+        awaiter.RegisterBox(box);
+        return true;
+    }
 }
 
 /// <summary>The registrar of a class loop awaiter.</summary>
@@ -48,5 +60,9 @@ internal sealed class StructAwaiterRegistrar<TAwaiter> : AwaiterRegistrar<TAwait
 internal sealed class ClassAwaiterRegistrar<TAwaiter> : AwaiterRegistrar<TAwaiter>
     where TAwaiter : class, ILoopAwaiter
 {
-    internal override void Register(ref TAwaiter awaiter, AioTask box) => awaiter.RegisterBox(box);
+    internal override bool TryRegister(ref TAwaiter awaiter, AioTask box)
+    {
+        awaiter.RegisterBox(box);
+        return true;
+    }
 }

@@ -8,6 +8,9 @@ public sealed partial class EventLoop
     private static readonly Lock s_stderrLock = new();
 
     private readonly ConcurrentQueue<LoopExceptionContext> _faultReports = new();
+
+    /// <summary>Set after a report is queued, so each iteration checks a flag instead of the queue.</summary>
+    private int _faultReportsQueued;
     private LoopExceptionHandler? _exceptionHandler;
     private int _armedFaults;
 
@@ -129,6 +132,7 @@ public sealed partial class EventLoop
         }
 
         _faultReports.Enqueue(context);
+        Volatile.Write(ref _faultReportsQueued, 1);
         if (_closed)
         {
             // Close may have drained the queue between our check above and the enqueue: report here.
@@ -149,6 +153,13 @@ public sealed partial class EventLoop
 
     private void DrainFaultReports()
     {
+        // The exchange is a full fence: a report queued after it sets the flag again, so none waits
+        // beyond the next iteration.
+        if (Volatile.Read(ref _faultReportsQueued) == 0 || Interlocked.Exchange(ref _faultReportsQueued, 0) == 0)
+        {
+            return;
+        }
+
         while (_faultReports.TryDequeue(out LoopExceptionContext? context))
         {
             CallExceptionHandler(context);

@@ -239,8 +239,7 @@ public sealed partial class EventLoop
     {
         if (!ReferenceEquals(InstalledContext, SyncContext) && _running)
         {
-            InstalledContext = SyncContext;
-            SynchronizationContext.SetSynchronizationContext(SyncContext);
+            InstallContext(SyncContext);
         }
     }
 

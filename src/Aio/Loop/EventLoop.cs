@@ -44,6 +44,10 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The synchronization context the loop last installed on its thread (see <see cref="StepScope"/>).</summary>
     internal SynchronizationContext? InstalledContext;
 
+    /// <summary>The thread running the loop, while it runs, when its synchronization context can be set
+    /// directly (see <see cref="LoopThreadContext"/>).</summary>
+    private Thread? _contextThread;
+
     private readonly ThreadsafeQueue _threadsafe = new();
     private readonly IReactor _reactor;
     private readonly ILoopDriver? _driver;
@@ -98,6 +102,15 @@ public sealed partial class EventLoop : IDisposable
     /// comparing managed thread ids).</summary>
     internal bool IsRunningOnCurrentThread => ReferenceEquals(t_current, this);
 
+    /// <summary>Makes <paramref name="context"/> the loop thread's synchronization context, and remembers
+    /// it in <see cref="InstalledContext"/>. Loop thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void InstallContext(SynchronizationContext? context)
+    {
+        InstalledContext = context;
+        LoopThreadContext.Set(_contextThread, context);
+    }
+
     /// <summary>The loop's monotonic clock, in seconds; asyncio's <c>loop.time()</c>. Deadlines given to
     /// <see cref="CallAt(double, Action)"/> are on this scale.</summary>
     /// <returns>The current loop time.</returns>
@@ -133,8 +146,8 @@ public sealed partial class EventLoop : IDisposable
         t_current = this;
         _running = true;
         _lastRunThreadId = Environment.CurrentManagedThreadId;
-        InstalledContext = SyncContext;
-        SynchronizationContext.SetSynchronizationContext(SyncContext);
+        _contextThread = LoopThreadContext.Direct ? Thread.CurrentThread : null;
+        InstallContext(SyncContext);
         long reactorState = _reactor.EnterLoopThread();
         try
         {
@@ -155,6 +168,7 @@ public sealed partial class EventLoop : IDisposable
             t_current = null;
             CurrentTaskCore = null;
             InstalledContext = null;
+            _contextThread = null;
             SynchronizationContext.SetSynchronizationContext(previousContext);
         }
     }
@@ -247,8 +261,14 @@ public sealed partial class EventLoop : IDisposable
         }
 
         // Reset before draining, with a full fence: a producer that enqueues after the drain sees 0 and
-        // wakes us again (see RequestWakeUp for the other half).
-        Interlocked.Exchange(ref _wakePending, 0);
+        // wakes us again (see RequestWakeUp for the other half). Read first, since the locked exchange
+        // costs more than a whole task switch's bookkeeping: a 0 read here means no producer has set the
+        // flag since the last reset, and one that sets it after this read also signals the reactor, so
+        // its item is drained by the next iteration at the latest.
+        if (Volatile.Read(ref _wakePending) != 0)
+        {
+            Interlocked.Exchange(ref _wakePending, 0);
+        }
         _threadsafe.DrainInto(Ready);
         DrainFaultReports();
         driver?.AfterPoll();

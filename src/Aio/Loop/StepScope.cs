@@ -35,8 +35,7 @@ internal readonly ref struct StepScope
         loop.CurrentTaskCore = task;
         if (!ReferenceEquals(_previousContext, context))
         {
-            loop.InstalledContext = context;
-            SynchronizationContext.SetSynchronizationContext(context);
+            loop.InstallContext(context);
         }
 
         if (execution is not null && !ReferenceEquals(execution, _previousExecution))
@@ -48,11 +47,19 @@ internal readonly ref struct StepScope
     public void Dispose()
     {
         EventLoop loop = _loop;
-        loop.CurrentTaskCore = _previousTask;
+        if (_previousTask is null)
+        {
+            // The usual top-level step: storing the constant spares the GC's write barrier.
+            loop.CurrentTaskCore = null;
+        }
+        else
+        {
+            loop.CurrentTaskCore = _previousTask;
+        }
+
         if (_nested && !ReferenceEquals(loop.InstalledContext, _previousContext))
         {
-            loop.InstalledContext = _previousContext;
-            SynchronizationContext.SetSynchronizationContext(_previousContext);
+            loop.InstallContext(_previousContext);
         }
 
         // Null means the flow was suppressed when the step began: leave the context alone then.

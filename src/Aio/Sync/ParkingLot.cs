@@ -20,17 +20,27 @@ internal sealed class ParkingLot
     /// <summary>Appends a waiter.</summary>
     internal void Park(WaitNode node)
     {
-        node.Lot = this;
+        // A pooled node usually waits in the same lot again (Remove leaves the field as it is).
+        if (!ReferenceEquals(node.Lot, this))
+        {
+            node.Lot = this;
+        }
+
         node.Status = WaitNode.Waiting;
         node.Next = null;
-        node.Previous = _tail;
-        if (_tail is null)
+
+        // Branches rather than plain copies: storing a reference that is null at run time still calls
+        // the GC's write barrier, storing the constant null does not — and one waiter alone is the
+        // common case.
+        if (_tail is { } tail)
         {
-            _head = node;
+            node.Previous = tail;
+            tail.Next = node;
         }
         else
         {
-            _tail.Next = node;
+            node.Previous = null;
+            _head = node;
         }
 
         _tail = node;
@@ -77,27 +87,43 @@ internal sealed class ParkingLot
     /// <summary>Removes a waiter that is in this lot.</summary>
     internal void Remove(WaitNode node)
     {
-        if (node.Previous is null)
+        // Null checks before the copies save the write barriers (see Park).
+        WaitNode? previous = node.Previous;
+        WaitNode? next = node.Next;
+        if (previous is null)
         {
-            _head = node.Next;
+            if (next is null)
+            {
+                _head = null;
+            }
+            else
+            {
+                _head = next;
+            }
         }
         else
         {
-            node.Previous.Next = node.Next;
+            previous.Next = next;
         }
 
-        if (node.Next is null)
+        if (next is null)
         {
-            _tail = node.Previous;
+            if (previous is null)
+            {
+                _tail = null;
+            }
+            else
+            {
+                _tail = previous;
+            }
         }
         else
         {
-            node.Next.Previous = node.Previous;
+            next.Previous = previous;
         }
 
         node.Previous = null;
         node.Next = null;
-        node.Lot = null;
         Count--;
     }
 }

@@ -21,6 +21,8 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     internal const byte Cancelled = 3;
     internal const byte Failed = 4;
 
+    /// <summary>The lot the node waits in; meaningful only while <see cref="Status"/> is
+    /// <see cref="Waiting"/> (leaving a lot does not clear it, to spare a write at every park).</summary>
     internal ParkingLot? Lot;
     internal WaitNode? Previous;
     internal WaitNode? Next;
@@ -95,6 +97,18 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
 
     /// <summary>Schedules the waiting code to resume (if it has already suspended).</summary>
     internal abstract void Wake();
+
+    /// <summary>Registers the suspended coroutine <paramref name="box"/>, which awaits this wait's
+    /// <see cref="ValueTask"/>, to resume when the wait ends — as with a loop awaiter: no continuation
+    /// delegate, no thread check. See <see cref="CompilerServices.ValueTaskAwaiterRegistrar"/>.</summary>
+    /// <param name="box">The coroutine, in the middle of its step on the loop thread.</param>
+    /// <param name="token">The <see cref="ValueTask"/>'s token.</param>
+    /// <returns>False when the coroutine must go the ordinary way, through <c>OnCompleted</c> (it runs on
+    /// another loop, or outside any task).</returns>
+    /// <remarks>A wait node is the only kind of source this is done for: the check for it is one step of
+    /// the class hierarchy, and a deeper hierarchy would slow down <see cref="ValueTask"/>'s own type
+    /// checks, which run at every await.</remarks>
+    internal abstract bool TryAwaitBy(AioTask box, short token);
 
     /// <summary>For the task tree: the coroutine suspended on this wait, when one awaits it directly.</summary>
     internal virtual AioTask? WaitingCoroutine => null;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Aio.CompilerServices;
 
@@ -20,6 +21,8 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     private Action<object?>? _continuation;
     private object? _continuationState;
     private ExecutionContext? _executionContext;
+
+    /// <summary>The task of a waiter that is not a coroutine awaiting directly (see <see cref="WaitingTask"/>).</summary>
     private TaskCore? _task;
 
     /// <summary>The suspended coroutine to resume, when the waiter is one (see <see cref="OnCompleted"/>).</summary>
@@ -45,6 +48,11 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     internal override IWaitOwner Owner => _owner;
 
     internal override AioTask? WaitingCoroutine => _box;
+
+    /// <summary>The task the wait belongs to: a coroutine's own, or the one that was running when the
+    /// continuation was registered. Derived rather than stored for a coroutine, to spare a write at every
+    /// wait.</summary>
+    private TaskCore? WaitingTask => _box is { } box ? box._core : _task;
 
     internal ValueTask<TResult> AsValueTask() => new(this, _version);
 
@@ -78,8 +86,8 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
             // A coroutine awaits the ValueTask: its builder handed the ValueTask's awaiter the task's
             // foreign continuation. Resume the coroutine itself instead, as loop awaiters do — one step
             // scope instead of two, and no delegate calls.
+            Debug.Assert(ReferenceEquals(box._core, owner), "A task's foreign continuation resumes its own coroutines.");
             _box = box;
-            _task = owner;
         }
         else
         {
@@ -93,6 +101,27 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
             _task = _loop.CurrentTaskCore;
         }
 
+        BeginWait();
+    }
+
+    /// <summary>A coroutine awaiting the <see cref="ValueTask"/> registers itself (see
+    /// <see cref="ValueTaskAwaiterRegistrar"/>): the same as <see cref="OnCompleted"/>'s first branch,
+    /// without the thread check — a coroutine of this loop runs its steps on the loop thread.</summary>
+    internal override bool TryAwaitBy(AioTask box, short token)
+    {
+        if (box._core is null || !ReferenceEquals(box.LoopOrNull, _loop))
+        {
+            return false;
+        }
+
+        CheckToken(token);
+        _box = box;
+        BeginWait();
+        return true;
+    }
+
+    private void BeginWait()
+    {
         if (Status != Waiting)
         {
             Wake();
@@ -100,7 +129,7 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         }
 
         // Registering the wait may cancel it at once, if a cancellation is pending for the task.
-        _task?.BeginWait(this);
+        WaitingTask?.BeginWait(this);
     }
 
     internal override void Wake()
@@ -153,7 +182,7 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
             // wait failed (a queue shut down, a barrier broken): a failed wait was not cancelled, and
             // asyncio's __step throws the pending CancelledError in place of the failure. Counting it as
             // cancelled would swallow the request while Cancel() had returned true.
-            _task?.EndWait(this, waitWasCancelled: status == Cancelled || CancelPending);
+            WaitingTask?.EndWait(this, waitWasCancelled: status == Cancelled || CancelPending);
         }
         catch
         {
@@ -223,15 +252,27 @@ internal struct WaitNodePool<TResult>
 {
     private const int MaxFree = 64;
 
+    /// <summary>The node a primitive with one waiter at a time reuses: taking it and putting it back
+    /// costs one write barrier, where the list costs three.</summary>
+    private WaitNode<TResult>? _spare;
+
     private WaitNode<TResult>? _free;
     private int _count;
 
     internal WaitNode<TResult> Rent(EventLoop loop, IWaitOwner<TResult> owner)
     {
-        WaitNode<TResult>? node = _free;
+        WaitNode<TResult>? node = _spare;
+        if (node is not null && ReferenceEquals(node.Loop, loop))
+        {
+            _spare = null;
+            return node;
+        }
+
+        node = _free;
         if (node is null || !ReferenceEquals(node.Loop, loop))
         {
             // Empty, or the primitive moved to a new loop (its old one closed): start afresh.
+            _spare = null;
             _free = null;
             _count = 0;
             return new WaitNode<TResult>(loop, owner);
@@ -245,7 +286,11 @@ internal struct WaitNodePool<TResult>
 
     internal void Return(WaitNode<TResult> node)
     {
-        if (_count < MaxFree)
+        if (_spare is null)
+        {
+            _spare = node;
+        }
+        else if (_count < MaxFree)
         {
             node.NextFree = _free;
             _free = node;

@@ -254,4 +254,55 @@ public sealed class SynchronizationContextTests
         Assert.NotSame(mine, inside);
         Assert.Same(mine, after);
     }
+
+    [Fact]
+    public void LoopThreadContext_OnThisRuntime_WritesTheThreadsContextDirectly()
+    {
+        // The loop sets its thread's context directly at every task switch; if this fails, the runtime
+        // renamed the field and the loop fell back to the public (slower) method.
+        Assert.True(LoopThreadContext.Direct);
+    }
+
+    [Fact]
+    public void TasksTakingTurns_EachStepSeesItsOwnContext_AndPlainCallbacksTheLoops()
+    {
+        var seen = new List<(string Who, SynchronizationContext? Context)>();
+        SynchronizationContext? plain = null;
+        LoopTest.Run(async loop =>
+        {
+            var queue = new Aio.Queues.AsyncQueue<int>(1);
+            AioTask producer = AsyncIO.CreateTask(Produce(queue, seen), "producer");
+            AioTask consumer = AsyncIO.CreateTask(Consume(queue, seen), "consumer");
+            await producer;
+            await consumer;
+            loop.CallSoon(() => plain = SynchronizationContext.Current);
+            await AsyncIO.Sleep(0);
+        });
+
+        var byTask = seen.GroupBy(s => s.Who).ToDictionary(g => g.Key, g => g.Select(s => s.Context).Distinct().ToList());
+        SynchronizationContext producerContext = Assert.Single(byTask["producer"])!;
+        SynchronizationContext consumerContext = Assert.Single(byTask["consumer"])!;
+        Assert.NotSame(producerContext, consumerContext);
+        Assert.NotNull(plain);
+        Assert.NotSame(plain, producerContext);
+        Assert.NotSame(plain, consumerContext);
+
+        static async Coroutine Produce(Aio.Queues.AsyncQueue<int> queue, List<(string, SynchronizationContext?)> seen)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                await queue.PutAsync(i);
+                seen.Add(("producer", SynchronizationContext.Current));
+            }
+        }
+
+        static async Coroutine Consume(Aio.Queues.AsyncQueue<int> queue, List<(string, SynchronizationContext?)> seen)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                await queue.GetAsync();
+                seen.Add(("consumer", SynchronizationContext.Current));
+            }
+        }
+    }
 }

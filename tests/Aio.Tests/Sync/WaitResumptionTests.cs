@@ -78,4 +78,81 @@ public sealed class WaitResumptionTests
             Assert.False(l.IsLocked);
         });
     }
+
+    [Fact]
+    public void CoroutineAwaitingAnotherValueTaskSource_ResumesOnTheLoopAsItsTask()
+    {
+        // Not a loop wait: the builder's value-task registrar must leave it to the ordinary path.
+        LoopTest.WithinSeconds(10, () => LoopTest.Run(async loop =>
+        {
+            var source = new ThreadPoolSource();
+            AioTask<string> waiter = AsyncIO.CreateTask(Await(source), "waiter");
+            await AsyncIO.Sleep(0);
+            source.CompleteFromAnotherThread(7);
+            Assert.Equal($"waiter:7:{Environment.CurrentManagedThreadId}:waiter", await waiter);
+        }));
+
+        static async Coroutine<string> Await(ThreadPoolSource source)
+        {
+            int value = await new ValueTask<int>(source, source.Version);
+            string first = $"{AsyncIO.CurrentTask!.Name}:{value}:{Environment.CurrentManagedThreadId}";
+            await new ValueTask(source, source.Version);
+            return first + ":" + AsyncIO.CurrentTask!.Name;
+        }
+    }
+
+    [Fact]
+    public void CoroutineOfAnotherLoop_AwaitingThisLoopsWait_IsRefused()
+    {
+        // A wait belongs to its primitive's loop: a coroutine of another loop (possible only through a
+        // ValueTask carried across) must not be registered with it, but refused.
+        var queue = new AsyncQueue<int>();
+        ValueTask<int> carried = default;
+        LoopTest.Run(async _ =>
+        {
+            carried = queue.GetAsync();
+            await AsyncIO.Sleep(0);
+        });
+
+        InvalidOperationException? refused = null;
+        LoopTest.Run(async _ =>
+        {
+            try
+            {
+                await carried;
+            }
+            catch (InvalidOperationException e)
+            {
+                refused = e;
+            }
+        });
+        Assert.Contains("event loop's thread", refused?.Message);
+    }
+
+    /// <summary>A value task source completed from a thread-pool thread, once as an int and once as
+    /// nothing.</summary>
+    private sealed class ThreadPoolSource : System.Threading.Tasks.Sources.IValueTaskSource<int>, System.Threading.Tasks.Sources.IValueTaskSource
+    {
+        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<int> _core;
+
+        public short Version => _core.Version;
+
+        public void CompleteFromAnotherThread(int value) => ThreadPool.QueueUserWorkItem(_ => _core.SetResult(value));
+
+        public int GetResult(short token)
+        {
+            int result = _core.GetResult(token);
+            _core.Reset();
+            // The second await completes at once.
+            _core.SetResult(0);
+            return result;
+        }
+
+        void System.Threading.Tasks.Sources.IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
 }
