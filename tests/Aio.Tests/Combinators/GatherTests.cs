@@ -210,7 +210,7 @@ public sealed class GatherTests
     public void Gather_CancelOnGatherFuture_CancelsEveryChildAndReportsCancellation()
     {
         var log = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             AioTask<int> a = AsyncIO.CreateTask(SleeperWithResult("a", log));
             AioTask<int> b = AsyncIO.CreateTask(SleeperWithResult("b", log));
@@ -292,7 +292,7 @@ public sealed class GatherTests
     public void GatherReturnExceptions_GatherCancelled_StillReportsCancellation()
     {
         var log = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             AioTask<int> a = AsyncIO.CreateTask(SleeperWithResult("a", log));
             AioTask<int> b = AsyncIO.CreateTask(SleeperWithResult("b", log));
@@ -459,7 +459,7 @@ public sealed class GatherTests
     [Fact]
     public void Gather_CancelledWhileChildSwallowsCancellation_StillReportsCancellation()
     {
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             AioTask<int> stubborn = AsyncIO.CreateTask(Stubborn());
             Future<Outcome<int>[]> gather = AsyncIO.GatherReturnExceptions(stubborn);

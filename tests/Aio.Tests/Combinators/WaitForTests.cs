@@ -159,7 +159,7 @@ public sealed class WaitForTests
     public void WaitFor_NonPositiveTimeoutOnRunningTask_CancelsAwaitsAndTimesOut(double timeout)
     {
         var log = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(SlowWithCleanup(log));
             await AsyncIO.Sleep(0);
@@ -246,7 +246,7 @@ public sealed class WaitForTests
     [Fact]
     public void WaitFor_ZeroTimeoutOnTaskThatSwallowsCancellation_ReturnsItsValue()
     {
-        int result = VirtualLoop.Run(async loop =>
+        int result = VirtualLoop.RunInOrder(async loop =>
         {
             AioTask<int> task = AsyncIO.CreateTask(Stubborn());
             await AsyncIO.Sleep(0);

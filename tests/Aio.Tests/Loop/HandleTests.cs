@@ -171,7 +171,7 @@ public sealed class HandleTests
     public void TimerHandleCancel_ByAnotherTimerDueInTheSameIteration_CallbackNeverRuns()
     {
         var order = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             double when = loop.Time() - 1;

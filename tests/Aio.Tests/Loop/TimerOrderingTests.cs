@@ -8,7 +8,7 @@ public sealed class TimerOrderingTests
     public void CallAt_DifferentDeadlines_FireInDeadlineOrder()
     {
         var order = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             double now = loop.Time();
@@ -28,7 +28,7 @@ public sealed class TimerOrderingTests
     public void CallLater_DifferentDelays_FireShortestFirst()
     {
         var order = new List<double>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(20, () =>
@@ -49,7 +49,7 @@ public sealed class TimerOrderingTests
     public void CallAt_SameDeadline_FireInSchedulingOrder()
     {
         var order = new List<int>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             double when = loop.Time() + 1;
@@ -74,7 +74,7 @@ public sealed class TimerOrderingTests
         var random = new Random(1234);
         int[] slot = Enumerable.Range(0, count).Select(_ => random.Next(3)).ToArray();
         var order = new List<int>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             double now = loop.Time();
@@ -102,7 +102,7 @@ public sealed class TimerOrderingTests
     public void CallAt_PastDeadline_RunsBeforeATimerDueLater()
     {
         var order = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(0, () =>
@@ -122,7 +122,7 @@ public sealed class TimerOrderingTests
         // As asyncio's _run_once: due timers join the ready queue behind what is already there, and the
         // whole batch runs in one iteration; "next" is scheduled during it, so it runs after both.
         var order = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallSoon(() =>
@@ -147,7 +147,7 @@ public sealed class TimerOrderingTests
     public void CallLater_NegativeDelay_RunsAsSoonAsPossible()
     {
         bool ran = false;
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(-5, () =>
@@ -164,7 +164,7 @@ public sealed class TimerOrderingTests
     public void CallLater_TimeSpanOverload_FiresLikeSeconds()
     {
         var order = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(TimeSpan.FromMilliseconds(2500), () =>
@@ -183,7 +183,7 @@ public sealed class TimerOrderingTests
     {
         object? seen = null;
         var state = new object();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             Future<bool> done = loop.CreateFuture<bool>();
             loop.CallLater(0, s =>

@@ -357,7 +357,7 @@ public sealed class TaskGroupTests
     public void TaskGroup_Cancel_CancelsEverythingAndExitsQuietly()
     {
         var log = new List<string>();
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             await AsyncIO.TaskGroup(async tg =>
             {

@@ -346,7 +346,7 @@ public sealed class TimeoutScopeTests
     [Fact]
     public void Timeout_ZeroDelay_TimesOutAtTheFirstSuspension()
     {
-        VirtualLoop.Run(async loop =>
+        VirtualLoop.RunInOrder(async loop =>
         {
             TimeoutScope? seen = null;
             await AioAssert.ThrowsAsync<TimeoutException>(() => AsyncIO.Timeout(0, async scope =>
