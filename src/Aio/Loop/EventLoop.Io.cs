@@ -13,9 +13,18 @@ public sealed partial class EventLoop
         }
     };
 
+    /// <summary>Marks a readiness token as a source's (see <see cref="RegisterSource"/>): bits 0–31 hold
+    /// the descriptor, bits 32–61 the registration's generation.</summary>
+    private const ulong SourceTokenFlag = 1UL << 62;
+
     private readonly Dictionary<int, FdWatch> _fds = new();
     private IReadinessSink? _ioSinkInstance;
     private int _ioCount;
+
+    /// <summary>The registered sources, indexed by descriptor (descriptors are small integers).</summary>
+    private IoSource?[] _sources = [];
+    private int _sourceCount;
+    private uint _sourceGeneration;
 
     private IReadinessSink ReadinessSink => _ioSinkInstance ??= new IoSink(this);
 
@@ -86,6 +95,11 @@ public sealed partial class EventLoop
         ArgumentOutOfRangeException.ThrowIfNegative(fd);
         CheckThread();
         CheckClosed();
+        if (SourceOf(fd) is { } source)
+        {
+            throw new InvalidOperationException(
+                $"File descriptor {fd} is used by {source}; it cannot also have reader or writer callbacks.");
+        }
         bool isNew = !_fds.TryGetValue(fd, out FdWatch? watch);
         watch ??= new FdWatch();
         IoInterest previous = watch.Interest;
@@ -115,7 +129,7 @@ public sealed partial class EventLoop
         }
 
         watch.Interest = wanted;
-        _ioCount = _fds.Count;
+        _ioCount = _fds.Count + _sourceCount;
     }
 
     private bool Unwatch(int fd, IoInterest which)
@@ -145,8 +159,22 @@ public sealed partial class EventLoop
         }
 
         _reactor.Update(fd, previous, watch.Interest, (ulong)fd);
-        _ioCount = _fds.Count;
+        _ioCount = _fds.Count + _sourceCount;
         return true;
+    }
+
+    /// <summary>A buffer the loop's socket receives fill before copying out what came; grown on demand.</summary>
+    private byte[] _socketScratch = [];
+
+    /// <summary>The loop's scratch buffer for socket receives, at least <paramref name="size"/> bytes.</summary>
+    internal byte[] SocketScratch(int size)
+    {
+        if (_socketScratch.Length < size)
+        {
+            _socketScratch = new byte[Math.Max(size, 4096)];
+        }
+
+        return _socketScratch;
     }
 
     private void CloseIo()
@@ -157,8 +185,81 @@ public sealed partial class EventLoop
         }
 
         _fds.Clear();
+        for (int fd = 0; fd < _sources.Length; fd++)
+        {
+            if (_sources[fd] is { } source)
+            {
+                source.OnLoopClosing();
+                DeregisterSource(source);
+            }
+        }
+
         _ioCount = 0;
     }
+
+    // ---- sources: descriptors registered once, edge-triggered (see IoSource) ------------------------
+
+    /// <summary>The source registered for <paramref name="fd"/>, if any.</summary>
+    internal IoSource? SourceOf(int fd) => (uint)fd < (uint)_sources.Length ? _sources[fd] : null;
+
+    /// <summary>Registers <paramref name="source"/> with the reactor, edge-triggered for reading and
+    /// writing. A source already registered for the same descriptor is replaced: its descriptor was closed
+    /// (the number was reused), which the caller has checked.</summary>
+    /// <exception cref="InvalidOperationException">The descriptor has reader or writer callbacks.</exception>
+    internal void RegisterSource(IoSource source)
+    {
+        CheckThread();
+        CheckClosed();
+        int fd = source.Fd;
+        if (_fds.ContainsKey(fd))
+        {
+            throw new InvalidOperationException(
+                $"File descriptor {fd} has reader or writer callbacks (AddReader/AddWriter); remove them before using it for socket operations.");
+        }
+
+        if (fd >= _sources.Length)
+        {
+            Array.Resize(ref _sources, Math.Max(fd + 1, Math.Max(64, _sources.Length * 2)));
+        }
+
+        IoSource? previous = _sources[fd];
+        if (previous is not null)
+        {
+            // Its descriptor was closed, so epoll forgot it; the new registration below is an ADD (or a
+            // MOD when the closed one's duplicate keeps the description alive).
+            previous.IsRegistered = false;
+            _sourceCount--;
+        }
+
+        source.Generation = ++_sourceGeneration & 0x3FFF_FFFF;
+        _reactor.Update(fd, IoInterest.None, IoInterest.ReadWrite | IoInterest.Edge, TokenOf(source));
+        _sources[fd] = source;
+        source.IsRegistered = true;
+        _sourceCount++;
+        _ioCount = _fds.Count + _sourceCount;
+    }
+
+    /// <summary>Removes <paramref name="source"/> from the reactor, before its descriptor is closed.</summary>
+    internal void DeregisterSource(IoSource source)
+    {
+        if (!source.IsRegistered)
+        {
+            return;
+        }
+
+        source.IsRegistered = false;
+        int fd = source.Fd;
+        if (ReferenceEquals(SourceOf(fd), source))
+        {
+            _sources[fd] = null;
+            _sourceCount--;
+            _reactor.Update(fd, IoInterest.ReadWrite, IoInterest.None, TokenOf(source));
+        }
+
+        _ioCount = _fds.Count + _sourceCount;
+    }
+
+    private static ulong TokenOf(IoSource source) => SourceTokenFlag | ((ulong)source.Generation << 32) | (uint)source.Fd;
 
     /// <summary>The callbacks watching one descriptor.</summary>
     private sealed class FdWatch
@@ -188,6 +289,27 @@ public sealed partial class EventLoop
     {
         public void OnReady(ulong token, IoInterest ready)
         {
+            if ((token & SourceTokenFlag) != 0)
+            {
+                int fd = (int)(uint)token;
+                if (loop.SourceOf(fd) is { } source && source.Generation == (uint)((token >> 32) & 0x3FFF_FFFF))
+                {
+                    if ((ready & IoInterest.Read) != 0)
+                    {
+                        source.Readable = true;
+                    }
+
+                    if ((ready & IoInterest.Write) != 0)
+                    {
+                        source.Writable = true;
+                    }
+
+                    source.OnReady(ready);
+                }
+
+                return;
+            }
+
             if (!loop._fds.TryGetValue((int)token, out FdWatch? watch))
             {
                 return;

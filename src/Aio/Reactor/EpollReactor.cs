@@ -261,6 +261,11 @@ internal sealed unsafe class EpollReactor : IReactor
             events |= Libc.EPOLLOUT;
         }
 
+        if ((interest & IoInterest.Edge) != 0)
+        {
+            events |= Libc.EPOLLET;
+        }
+
         return events;
     }
 

@@ -8,4 +8,8 @@ internal enum IoInterest
     Read = 1,
     Write = 2,
     ReadWrite = Read | Write,
+
+    /// <summary>Registration only: report each change of readiness once (edge-triggered) instead of on
+    /// every poll while it lasts. The owner then tracks readiness itself (see <see cref="IoSource"/>).</summary>
+    Edge = 4,
 }

@@ -23,6 +23,7 @@ internal static unsafe partial class Libc
     internal const uint EPOLLERR = 0x008;
     internal const uint EPOLLHUP = 0x010;
     internal const uint EPOLLRDHUP = 0x2000;
+    internal const uint EPOLLET = 0x80000000;
 
     internal const int EFD_CLOEXEC = 0x80000;
     internal const int EFD_NONBLOCK = 0x800;
@@ -61,6 +62,19 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     internal static partial int kill(int pid, int sig);
+
+    internal const int SOCK_NONBLOCK = 0x800;
+    internal const int SOCK_CLOEXEC = 0x80000;
+    internal const int MSG_NOSIGNAL = 0x4000;
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int accept4(int fd, byte* address, int* addressLength, int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial nint recvfrom(int fd, byte* buffer, nint length, int flags, byte* address, int* addressLength);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial nint sendto(int fd, byte* buffer, nint length, int flags, byte* address, int addressLength);
 
     internal const int PR_SET_TIMERSLACK = 29;
     internal const int PR_GET_TIMERSLACK = 30;

@@ -1,0 +1,789 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Aio.Reactor;
+using Aio.Sync;
+
+namespace Aio.Sockets;
+
+/// <summary>
+/// The loop's <c>sock_*</c> operations on one socket (asyncio's <c>loop.sock_recv</c> and friends): each
+/// tries its system call at once, and only when the socket would block does it park the calling coroutine
+/// until the reactor reports readiness — then the call is made on the loop thread, in the iteration that
+/// learned of the readiness, and the coroutine resumes with its result. No thread-pool thread takes part.
+/// </summary>
+/// <remarks>
+/// <para>One operation at a time in each direction: a second receive (or accept) while one waits, or a
+/// second send while one waits, is refused with <see cref="InvalidOperationException"/> — asyncio
+/// silently replaces the first waiter's reader, which then never wakes.</para>
+/// <para>Cancellation loses nothing that arrived: a receive or accept completed by the reactor whose task
+/// was cancelled before it resumed keeps what it got (the bytes, the datagram, the connection) for the next
+/// receive or accept on the socket. A cancelled send may have sent part of its data, as in asyncio.</para>
+/// <para>The socket is registered with the reactor once, at its first operation, and stays registered
+/// until it is closed (closing a descriptor removes it from epoll). A later socket that reuses the number
+/// replaces this record.</para>
+/// </remarks>
+internal sealed class SocketWaits : IoSource,
+    IWaitOwner<int>, IWaitOwner<byte[]>, IWaitOwner<(Socket, EndPoint)>, IWaitOwner<SocketReceiveFromResult>
+{
+    // What a parked node waits to do, in WaitNode.Role.
+    private const byte ReceiveInto = 0;
+    private const byte ReceiveBytes = 1;
+    private const byte Accept = 2;
+    private const byte ReceiveFrom = 3;
+    private const byte SendAll = 4;
+    private const byte SendTo = 5;
+    private const byte Connect = 6;
+
+    private readonly ParkingLot _reader = new();
+    private readonly ParkingLot _writer = new();
+
+    private WaitNodePool<int> _intNodes;
+    private WaitNodePool<byte[]> _bytesNodes;
+    private WaitNodePool<(Socket, EndPoint)> _acceptNodes;
+    private WaitNodePool<SocketReceiveFromResult> _fromNodes;
+
+    // The parameters of the parked operations (one per direction).
+    private Memory<byte> _readBuffer;
+    private int _readLimit;
+    private ReadOnlyMemory<byte> _writeData;
+    private SocketAddress? _writeAddress;
+
+    /// <summary>What a receive or accept completed for a task that was cancelled before it took it; the
+    /// next one on the socket gets it first.</summary>
+    private object? _keptForNext;
+
+    /// <summary>The buffer a completed receive filled, and its node, until that node's task resumes: if
+    /// the task was cancelled meanwhile, the bytes are copied out of it and kept.</summary>
+    private Memory<byte> _filledBuffer;
+    private WaitNode? _filledBy;
+
+    private SocketWaits(EventLoop loop, Socket socket)
+        : base(loop, (int)socket.Handle)
+    {
+        Socket = socket;
+    }
+
+    /// <summary>The socket.</summary>
+    internal Socket Socket { get; }
+
+    /// <summary>The record of <paramref name="socket"/> on <paramref name="loop"/>, registering the socket
+    /// (and making it non-blocking) at its first operation.</summary>
+    /// <exception cref="InvalidOperationException">The descriptor is used by a transport, or has reader
+    /// or writer callbacks.</exception>
+    internal static SocketWaits For(EventLoop loop, Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        int fd = (int)socket.Handle;
+        IoSource? source = loop.SourceOf(fd);
+        if (source is SocketWaits waits && ReferenceEquals(waits.Socket, socket))
+        {
+            return waits;
+        }
+
+        if (source is not null && source is not SocketWaits)
+        {
+            throw new InvalidOperationException($"File descriptor {fd} is used by {source}; its socket cannot be used for loop socket operations.");
+        }
+
+        // A socket object we have not seen: the record of a closed socket that had this number, if any,
+        // is replaced, and whoever still waited on that socket learns it was closed.
+        (source as SocketWaits)?.AbortWaiters();
+        socket.Blocking = false;
+        var created = new SocketWaits(loop, socket);
+        loop.RegisterSource(created);
+        return created;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"a socket (fd {Fd}) with loop socket operations";
+
+    // ---- receiving ------------------------------------------------------------------------------
+
+    /// <summary><c>sock_recv_into</c>.</summary>
+    internal ValueTask<int> ReceiveIntoAsync(Memory<byte> buffer)
+    {
+        CheckReaderFree();
+        if (TakeKept() is { } kept)
+        {
+            return new ValueTask<int>(CopyKept(kept, buffer.Span));
+        }
+
+        if (TryReceive(buffer.Span, out int received, out SocketError error))
+        {
+            return new ValueTask<int>(received);
+        }
+
+        if (error != SocketError.WouldBlock)
+        {
+            return ValueTask.FromException<int>(new SocketException((int)error));
+        }
+
+        WaitNode<int> node = ParkReader(_intNodes.Rent(Loop, this), ReceiveInto);
+        _readBuffer = buffer;
+        return node.AsValueTask();
+    }
+
+    /// <summary><c>sock_recv</c>: up to <paramref name="maxBytes"/> bytes, as a new array (empty at the
+    /// end of the stream).</summary>
+    internal ValueTask<byte[]> ReceiveAsync(int maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        CheckReaderFree();
+        if (TakeKept() is { } kept)
+        {
+            return new ValueTask<byte[]>(TakeFromKept(kept, maxBytes));
+        }
+
+        if (TryReceiveBytes(maxBytes, out byte[]? data, out SocketError error))
+        {
+            return new ValueTask<byte[]>(data!);
+        }
+
+        if (error != SocketError.WouldBlock)
+        {
+            return ValueTask.FromException<byte[]>(new SocketException((int)error));
+        }
+
+        WaitNode<byte[]> node = ParkReader(_bytesNodes.Rent(Loop, this), ReceiveBytes);
+        _readLimit = maxBytes;
+        return node.AsValueTask();
+    }
+
+    /// <summary><c>sock_recvfrom_into</c>.</summary>
+    internal ValueTask<SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer)
+    {
+        CheckReaderFree();
+        if (TakeKept() is { } kept)
+        {
+            var datagram = (KeptDatagram)kept;
+            int n = Math.Min(datagram.Data.Length, buffer.Length);
+            datagram.Data.AsSpan(0, n).CopyTo(buffer.Span);
+            return new ValueTask<SocketReceiveFromResult>(new SocketReceiveFromResult { ReceivedBytes = n, RemoteEndPoint = datagram.From });
+        }
+
+        if (TryReceiveFrom(buffer.Span, out SocketReceiveFromResult result, out int errno))
+        {
+            return new ValueTask<SocketReceiveFromResult>(result);
+        }
+
+        if (!SocketErrors.IsWouldBlock(errno))
+        {
+            return ValueTask.FromException<SocketReceiveFromResult>(SocketErrors.Exception(errno));
+        }
+
+        WaitNode<SocketReceiveFromResult> node = ParkReader(_fromNodes.Rent(Loop, this), ReceiveFrom);
+        _readBuffer = buffer;
+        return node.AsValueTask();
+    }
+
+    /// <summary><c>sock_accept</c>.</summary>
+    internal ValueTask<(Socket, EndPoint)> AcceptAsync()
+    {
+        CheckReaderFree();
+        if (TakeKept() is { } kept)
+        {
+            return new ValueTask<(Socket, EndPoint)>(((Socket, EndPoint))kept);
+        }
+
+        if (TryAccept(out (Socket, EndPoint) accepted, out int errno))
+        {
+            return new ValueTask<(Socket, EndPoint)>(accepted);
+        }
+
+        if (!SocketErrors.IsWouldBlock(errno))
+        {
+            return ValueTask.FromException<(Socket, EndPoint)>(SocketErrors.Exception(errno));
+        }
+
+        return ParkReader(_acceptNodes.Rent(Loop, this), Accept).AsValueTask();
+    }
+
+    // ---- sending --------------------------------------------------------------------------------
+
+    /// <summary><c>sock_sendall</c>.</summary>
+    internal ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
+    {
+        CheckWriterFree();
+        int sent = 0;
+        while (sent < data.Length)
+        {
+            int n = Socket.Send(data.Span[sent..], SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success)
+            {
+                sent += n;
+                continue;
+            }
+
+            if (error == SocketError.Interrupted)
+            {
+                continue;
+            }
+
+            if (error != SocketError.WouldBlock)
+            {
+                return ValueTask.FromException(new SocketException((int)error));
+            }
+
+            Writable = false;
+            WaitNode<int> node = ParkWriter(_intNodes.Rent(Loop, this), SendAll);
+            _writeData = data[sent..];
+            return node.AsVoidValueTask();
+        }
+
+        return default;
+    }
+
+    /// <summary><c>sock_sendto</c>.</summary>
+    internal ValueTask<int> SendToAsync(ReadOnlyMemory<byte> data, EndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        CheckWriterFree();
+        SocketAddress address = endPoint.Serialize();
+        if (TrySendTo(data.Span, address, out int sent, out int errno))
+        {
+            return new ValueTask<int>(sent);
+        }
+
+        if (!SocketErrors.IsWouldBlock(errno))
+        {
+            return ValueTask.FromException<int>(SocketErrors.Exception(errno));
+        }
+
+        WaitNode<int> node = ParkWriter(_intNodes.Rent(Loop, this), SendTo);
+        _writeData = data;
+        _writeAddress = address;
+        return node.AsValueTask();
+    }
+
+    /// <summary><c>sock_connect</c>, for an address already resolved.</summary>
+    internal ValueTask ConnectAsync(EndPoint endPoint)
+    {
+        CheckWriterFree();
+        try
+        {
+            Socket.Connect(endPoint);
+            return default;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // Non-blocking connect: it finishes when the socket becomes writable (SO_ERROR says how).
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+
+        Writable = false;
+        return ParkWriter(_intNodes.Rent(Loop, this), Connect).AsVoidValueTask();
+    }
+
+    /// <inheritdoc/>
+    internal override void OnLoopClosing()
+    {
+        // A connection accepted for a cancelled task, that no later accept took: nobody else will close it.
+        if (_keptForNext is (Socket connection, EndPoint))
+        {
+            connection.Dispose();
+        }
+
+        _keptForNext = null;
+    }
+
+    /// <summary>Ends the waits on a socket that was closed under them.</summary>
+    private void AbortWaiters()
+    {
+        _reader.FailAll(static () => new SocketException((int)SocketError.OperationAborted));
+        _writer.FailAll(static () => new SocketException((int)SocketError.OperationAborted));
+        _readBuffer = default;
+        _writeData = default;
+        _writeAddress = null;
+        ForgetFilled();
+    }
+
+    // ---- readiness ------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    internal override void OnReady(IoInterest ready)
+    {
+        if (Readable && _reader.First is { } reader)
+        {
+            ServeReader(reader);
+        }
+
+        if (Writable && _writer.First is { } writer)
+        {
+            ServeWriter(writer);
+        }
+    }
+
+    /// <summary>Makes the parked receive or accept, now that the socket is readable.</summary>
+    private void ServeReader(WaitNode node)
+    {
+        switch (node.Role)
+        {
+            case ReceiveInto:
+            {
+                if (TryReceive(_readBuffer.Span, out int received, out SocketError error))
+                {
+                    Filled(node, received);
+                    Finish(_reader, (WaitNode<int>)node, received);
+                }
+                else if (error != SocketError.WouldBlock)
+                {
+                    _readBuffer = default;
+                    FailWaiter(_reader, node, new SocketException((int)error));
+                }
+
+                break;
+            }
+
+            case ReceiveBytes:
+            {
+                if (TryReceiveBytes(_readLimit, out byte[]? data, out SocketError error))
+                {
+                    Finish(_reader, (WaitNode<byte[]>)node, data!);
+                }
+                else if (error != SocketError.WouldBlock)
+                {
+                    FailWaiter(_reader, node, new SocketException((int)error));
+                }
+
+                break;
+            }
+
+            case ReceiveFrom:
+            {
+                if (TryReceiveFrom(_readBuffer.Span, out SocketReceiveFromResult result, out int errno))
+                {
+                    Filled(node, result.ReceivedBytes);
+                    Finish(_reader, (WaitNode<SocketReceiveFromResult>)node, result);
+                }
+                else if (!SocketErrors.IsWouldBlock(errno))
+                {
+                    _readBuffer = default;
+                    FailWaiter(_reader, node, SocketErrors.Exception(errno));
+                }
+
+                break;
+            }
+
+            case Accept:
+            {
+                if (TryAccept(out (Socket, EndPoint) accepted, out int errno))
+                {
+                    Finish(_reader, (WaitNode<(Socket, EndPoint)>)node, accepted);
+                }
+                else if (!SocketErrors.IsWouldBlock(errno))
+                {
+                    FailWaiter(_reader, node, SocketErrors.Exception(errno));
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>Goes on with the parked send or connect, now that the socket is writable.</summary>
+    private void ServeWriter(WaitNode node)
+    {
+        switch (node.Role)
+        {
+            case SendAll:
+            {
+                while (!_writeData.IsEmpty)
+                {
+                    int n = Socket.Send(_writeData.Span, SocketFlags.None, out SocketError error);
+                    if (error == SocketError.Success)
+                    {
+                        _writeData = _writeData[n..];
+                    }
+                    else if (error == SocketError.WouldBlock)
+                    {
+                        Writable = false;
+                        return;
+                    }
+                    else if (error != SocketError.Interrupted)
+                    {
+                        _writeData = default;
+                        FailWaiter(_writer, node, new SocketException((int)error));
+                        return;
+                    }
+                }
+
+                Finish(_writer, (WaitNode<int>)node, 0);
+                break;
+            }
+
+            case SendTo:
+            {
+                if (TrySendTo(_writeData.Span, _writeAddress!, out int sent, out int errno))
+                {
+                    _writeData = default;
+                    _writeAddress = null;
+                    Finish(_writer, (WaitNode<int>)node, sent);
+                }
+                else if (!SocketErrors.IsWouldBlock(errno))
+                {
+                    _writeData = default;
+                    _writeAddress = null;
+                    FailWaiter(_writer, node, SocketErrors.Exception(errno));
+                }
+
+                break;
+            }
+
+            case Connect:
+            {
+                var error = (SocketError)(int)Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                if (error == SocketError.Success)
+                {
+                    Finish(_writer, (WaitNode<int>)node, 0);
+                }
+                else
+                {
+                    FailWaiter(_writer, node, new SocketException((int)error));
+                }
+
+                break;
+            }
+        }
+    }
+
+    // ---- the system calls -----------------------------------------------------------------------
+
+    private bool TryReceive(Span<byte> buffer, out int received, out SocketError error)
+    {
+        while (true)
+        {
+            received = Socket.Receive(buffer, SocketFlags.None, out error);
+            if (error == SocketError.Success)
+            {
+                return true;
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                Readable = false;
+                return false;
+            }
+
+            if (error != SocketError.Interrupted)
+            {
+                return false;
+            }
+        }
+    }
+
+    private bool TryReceiveBytes(int maxBytes, out byte[]? data, out SocketError error)
+    {
+        // Received into the loop's scratch buffer, then copied into an array of the length that came:
+        // asyncio's sock_recv returns bytes of the size received, not of the size asked for.
+        byte[] scratch = Loop.SocketScratch(maxBytes);
+        if (TryReceive(scratch.AsSpan(0, maxBytes), out int received, out error))
+        {
+            data = received == 0 ? [] : scratch.AsSpan(0, received).ToArray();
+            return true;
+        }
+
+        data = null;
+        return false;
+    }
+
+    private unsafe bool TryReceiveFrom(Span<byte> buffer, out SocketReceiveFromResult result, out int errno)
+    {
+        byte* address = stackalloc byte[SocketAddresses.MaxSize];
+        int fd = Fd;
+        while (true)
+        {
+            int length = SocketAddresses.MaxSize;
+            nint n;
+            fixed (byte* p = buffer)
+            {
+                n = Libc.recvfrom(fd, p, buffer.Length, 0, address, &length);
+            }
+
+            if (n >= 0)
+            {
+                result = new SocketReceiveFromResult
+                {
+                    ReceivedBytes = (int)n,
+                    RemoteEndPoint = SocketAddresses.ToEndPoint(new ReadOnlySpan<byte>(address, length)),
+                };
+                errno = 0;
+                return true;
+            }
+
+            errno = Marshal.GetLastPInvokeError();
+            if (!SocketErrors.IsInterrupted(errno))
+            {
+                if (SocketErrors.IsWouldBlock(errno))
+                {
+                    Readable = false;
+                }
+
+                result = default;
+                return false;
+            }
+        }
+    }
+
+    private unsafe bool TrySendTo(ReadOnlySpan<byte> data, SocketAddress address, out int sent, out int errno)
+    {
+        int fd = Fd;
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = data)
+            fixed (byte* a = address.Buffer.Span)
+            {
+                n = Libc.sendto(fd, p, data.Length, Libc.MSG_NOSIGNAL, a, address.Size);
+            }
+
+            if (n >= 0)
+            {
+                sent = (int)n;
+                errno = 0;
+                return true;
+            }
+
+            errno = Marshal.GetLastPInvokeError();
+            if (!SocketErrors.IsInterrupted(errno))
+            {
+                if (SocketErrors.IsWouldBlock(errno))
+                {
+                    Writable = false;
+                }
+
+                sent = 0;
+                return false;
+            }
+        }
+    }
+
+    private unsafe bool TryAccept(out (Socket, EndPoint) accepted, out int errno)
+    {
+        byte* address = stackalloc byte[SocketAddresses.MaxSize];
+        while (true)
+        {
+            int length = SocketAddresses.MaxSize;
+            int fd = Libc.accept4(Fd, address, &length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            if (fd >= 0)
+            {
+                var connection = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+                accepted = (connection, SocketAddresses.ToEndPoint(new ReadOnlySpan<byte>(address, length)));
+                errno = 0;
+                return true;
+            }
+
+            errno = Marshal.GetLastPInvokeError();
+            if (!SocketErrors.IsInterrupted(errno) && errno != 103)
+            {
+                // (ECONNABORTED: a connection reset while in the backlog; take the next one.)
+                if (SocketErrors.IsWouldBlock(errno))
+                {
+                    Readable = false;
+                }
+
+                accepted = default;
+                return false;
+            }
+        }
+    }
+
+    // ---- parking and finishing ------------------------------------------------------------------
+
+    private WaitNode<T> ParkReader<T>(WaitNode<T> node, byte role)
+    {
+        node.Role = role;
+        _reader.Park(node);
+        return node;
+    }
+
+    private WaitNode<T> ParkWriter<T>(WaitNode<T> node, byte role)
+    {
+        node.Role = role;
+        _writer.Park(node);
+        return node;
+    }
+
+    private void CheckReaderFree()
+    {
+        // Checked before the system call too: a second receive must not take data meant for the first.
+        if (_reader.First is not null)
+        {
+            throw new InvalidOperationException(
+                "Another task is already receiving from (or accepting on) this socket; a socket serves one receive at a time.");
+        }
+    }
+
+    private void CheckWriterFree()
+    {
+        if (_writer.First is not null)
+        {
+            throw new InvalidOperationException("Another task is already sending on this socket; a socket serves one send at a time.");
+        }
+    }
+
+    private static void Finish<T>(ParkingLot lot, WaitNode<T> node, T result)
+    {
+        lot.Remove(node);
+        node.Value = result;
+        node.Grant();
+    }
+
+    private static void FailWaiter(ParkingLot lot, WaitNode node, Exception error)
+    {
+        lot.Remove(node);
+        node.Fail(error);
+    }
+
+    /// <summary>Remembers which buffer <paramref name="node"/>'s receive filled (see <see cref="_filledBuffer"/>).</summary>
+    private void Filled(WaitNode node, int received)
+    {
+        _filledBuffer = _readBuffer[..received];
+        _filledBy = node;
+        _readBuffer = default;
+    }
+
+    /// <summary>The bytes <paramref name="node"/>'s receive put in its buffer, copied; forgets the buffer.</summary>
+    private byte[]? TakeFilled(WaitNode node)
+    {
+        if (!ReferenceEquals(_filledBy, node))
+        {
+            return null;
+        }
+
+        byte[] copy = _filledBuffer.ToArray();
+        ForgetFilled();
+        return copy;
+    }
+
+    private void ForgetFilled()
+    {
+        _filledBuffer = default;
+        _filledBy = null;
+    }
+
+    private object? TakeKept()
+    {
+        object? kept = _keptForNext;
+        _keptForNext = null;
+        return kept;
+    }
+
+    private static int CopyKept(object kept, Span<byte> buffer)
+    {
+        var data = (byte[])kept;
+        int n = Math.Min(data.Length, buffer.Length);
+        data.AsSpan(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    private byte[] TakeFromKept(object kept, int maxBytes)
+    {
+        var data = (byte[])kept;
+        if (data.Length <= maxBytes)
+        {
+            return data;
+        }
+
+        _keptForNext = data[maxBytes..];
+        return data[..maxBytes];
+    }
+
+    // ---- waits ----------------------------------------------------------------------------------
+
+    int IWaitOwner<int>.OnGranted(WaitNode<int> node)
+    {
+        if (_filledBy is not null)
+        {
+            ForgetFilled();
+        }
+
+        return node.Value;
+    }
+
+    byte[] IWaitOwner<byte[]>.OnGranted(WaitNode<byte[]> node) => node.Value!;
+
+    (Socket, EndPoint) IWaitOwner<(Socket, EndPoint)>.OnGranted(WaitNode<(Socket, EndPoint)> node) => node.Value;
+
+    SocketReceiveFromResult IWaitOwner<SocketReceiveFromResult>.OnGranted(WaitNode<SocketReceiveFromResult> node)
+    {
+        ForgetFilled();
+        return node.Value;
+    }
+
+    bool IWaitOwner.CancelWaiting(WaitNode node, string? message)
+    {
+        // Nothing was received into the buffer, nothing accepted: forget the operation's parameters so
+        // the buffer is not touched after the task moved on.
+        if (ReferenceEquals(node.Lot, _reader))
+        {
+            _readBuffer = default;
+        }
+        else
+        {
+            _writeData = default;
+            _writeAddress = null;
+        }
+
+        node.LeaveCancelled(message);
+        return true;
+    }
+
+    void IWaitOwner.OnAbandoned(WaitNode node)
+    {
+        // The operation completed, but its task was cancelled before it resumed: keep what it got for the
+        // next one instead of losing it.
+        switch (node.Role)
+        {
+            case ReceiveInto:
+                if (TakeFilled(node) is { Length: > 0 } bytes)
+                {
+                    _keptForNext = bytes;
+                }
+
+                break;
+            case ReceiveBytes:
+                byte[] data = ((WaitNode<byte[]>)node).Value!;
+                if (data.Length > 0)
+                {
+                    _keptForNext = data;
+                }
+
+                break;
+            case ReceiveFrom:
+                if (TakeFilled(node) is { } datagram)
+                {
+                    _keptForNext = new KeptDatagram(datagram, ((WaitNode<SocketReceiveFromResult>)node).Value.RemoteEndPoint);
+                }
+
+                break;
+            case Accept:
+                _keptForNext = ((WaitNode<(Socket, EndPoint)>)node).Value;
+                break;
+        }
+    }
+
+    string IWaitOwner.DescribeWait(WaitNode node) => node.Role switch
+    {
+        ReceiveInto or ReceiveBytes => $"sock_recv(fd {Fd})",
+        ReceiveFrom => $"sock_recvfrom(fd {Fd})",
+        Accept => $"sock_accept(fd {Fd})",
+        SendAll => $"sock_sendall(fd {Fd})",
+        SendTo => $"sock_sendto(fd {Fd})",
+        _ => $"sock_connect(fd {Fd})",
+    };
+
+    void IWaitOwner<int>.Return(WaitNode<int> node) => _intNodes.Return(node);
+
+    void IWaitOwner<byte[]>.Return(WaitNode<byte[]> node) => _bytesNodes.Return(node);
+
+    void IWaitOwner<(Socket, EndPoint)>.Return(WaitNode<(Socket, EndPoint)> node) => _acceptNodes.Return(node);
+
+    void IWaitOwner<SocketReceiveFromResult>.Return(WaitNode<SocketReceiveFromResult> node) => _fromNodes.Return(node);
+
+    /// <summary>A datagram kept for the next receive.</summary>
+    private sealed record KeptDatagram(byte[] Data, EndPoint From);
+}
