@@ -20,6 +20,7 @@ Twin[] twins =
     new("003-blocking", "debug mode reports a coroutine blocking the loop; to_thread does not block it", Seed003Blocking.Run),
     new("003-wait-for", "wait_for times out and cancels the inner coroutine", Seed003WaitFor.Run),
     new("003-sleep0", "a long loop yielding with sleep(0) so another task runs", Seed003Sleep0.Run),
+    new("004-echo", "the sock_accept / sock_recv / sock_sendall echo server, and a client talking to it", Seed004Echo.Run),
 ];
 
 try

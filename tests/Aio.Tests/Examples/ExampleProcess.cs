@@ -62,6 +62,28 @@ public static class ExampleProcess
         return new ExampleRun(process.ExitCode, lines, await stderr);
     }
 
+    /// <summary>Starts <c>dotnet examples/{project}/bin/.../{project}.dll args...</c> with its standard
+    /// output and error redirected, for examples that run until stopped (servers).</summary>
+    public static Process Start(string project, params string[] args)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(FindOutput(project));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+    }
+
     /// <summary>The example's build output for the configuration and framework these tests were built
     /// with; the test project references the example, so a build of the tests builds it there.</summary>
     private static string FindOutput(string project)

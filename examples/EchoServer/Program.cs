@@ -1,0 +1,81 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Aio;
+using SeedTour.Seeds;
+
+// Serves echo on 127.0.0.1 until SIGINT or SIGTERM, then exits cleanly with status 0.
+//
+//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock] [--backlog 1024]
+//
+// Once listening it prints "listening on 127.0.0.1:PORT" (with --port 0, the port the kernel chose).
+
+const string Usage = "usage: EchoServer --port PORT [--mode sock] [--backlog N]";
+
+int port = -1;
+string mode = "sock";
+int backlog = 1024;
+for (int i = 0; i < args.Length; i++)
+{
+    string? value = i + 1 < args.Length ? args[i + 1] : null;
+    switch (args[i])
+    {
+        case "--port" when int.TryParse(value, out int p) && p is >= 0 and <= 65535:
+            port = p;
+            i++;
+            break;
+        case "--mode" when value is not null:
+            mode = value;
+            i++;
+            break;
+        case "--backlog" when int.TryParse(value, out int b) && b > 0:
+            backlog = b;
+            i++;
+            break;
+        default:
+            Console.Error.WriteLine($"EchoServer: unexpected argument '{args[i]}'.");
+            Console.Error.WriteLine(Usage);
+            return 2;
+    }
+}
+
+if (port < 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+Func<IPEndPoint, int, Action<EndPoint>, Coroutine>? serve = mode switch
+{
+    "sock" => static (address, backlog, listening) => Seed004Echo.EchoServer(address, backlog, listening),
+    _ => null,
+};
+if (serve is null)
+{
+    Console.Error.WriteLine($"EchoServer: unknown mode '{mode}'; the modes are: sock.");
+    return 2;
+}
+
+AsyncIO.Run(Main(serve, new IPEndPoint(IPAddress.Loopback, port), backlog));
+return 0;
+
+static async Coroutine Main(Func<IPEndPoint, int, Action<EndPoint>, Coroutine> serve, IPEndPoint address, int backlog)
+{
+    EventLoop loop = AsyncIO.GetRunningLoop();
+    AioTask server = AsyncIO.CreateTask(serve(address, backlog, endPoint =>
+    {
+        Console.WriteLine($"listening on {endPoint}");
+        Console.Out.Flush();
+    }), "echo-server");
+
+    // A signal stops the server: the accept loop is cancelled, then AsyncIO.Run cancels the handlers.
+    loop.AddSignalHandler(PosixSignal.SIGINT, () => server.Cancel());
+    loop.AddSignalHandler(PosixSignal.SIGTERM, () => server.Cancel());
+    try
+    {
+        await server;
+    }
+    catch (CancelledException)
+    {
+        Console.WriteLine("stopped");
+    }
+}
