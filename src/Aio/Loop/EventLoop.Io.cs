@@ -304,6 +304,11 @@ public sealed partial class EventLoop
                         source.Writable = true;
                     }
 
+                    if ((ready & IoInterest.Hangup) != 0)
+                    {
+                        source.PeerClosed = true;
+                    }
+
                     source.OnReady(ready);
                 }
 

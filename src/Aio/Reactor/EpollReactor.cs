@@ -124,7 +124,11 @@ internal sealed unsafe class EpollReactor : IReactor
             {
                 // As selectors do: an error or hang-up wakes both readers and writers, so whichever is
                 // waiting performs the call that reports the error.
-                ready = IoInterest.ReadWrite;
+                ready = IoInterest.ReadWrite | IoInterest.Hangup;
+            }
+            else if ((events & Libc.EPOLLRDHUP) != 0)
+            {
+                ready |= IoInterest.Hangup;
             }
 
             sink.OnReady(token, ready);

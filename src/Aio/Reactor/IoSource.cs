@@ -37,6 +37,11 @@ internal abstract class IoSource
     /// <summary>Whether the descriptor may be written without blocking; see <see cref="Readable"/>.</summary>
     internal bool Writable;
 
+    /// <summary>Whether the reactor reported that the peer closed its side (or the descriptor hung up):
+    /// a read that got less than it asked for must still read on, to see the end of the stream, since
+    /// no further edge will announce it.</summary>
+    internal bool PeerClosed;
+
     /// <summary>Whether the source is registered with its loop's reactor.</summary>
     internal bool IsRegistered;
 

@@ -76,6 +76,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)]
     internal static partial nint sendto(int fd, byte* buffer, nint length, int flags, byte* address, int addressLength);
 
+    [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int stat(string path, byte* buffer);
+
     internal const int PR_SET_TIMERSLACK = 29;
     internal const int PR_GET_TIMERSLACK = 30;
 

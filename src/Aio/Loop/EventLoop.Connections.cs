@@ -1,0 +1,275 @@
+using System.Net;
+using System.Net.Sockets;
+using Aio.Net;
+using Aio.Sockets;
+
+namespace Aio;
+
+public sealed partial class EventLoop
+{
+    /// <summary>The buffer stream transports receive into before handing the bytes to
+    /// <see cref="Protocol.DataReceived"/>: one per loop, since one callback runs at a time.</summary>
+    internal byte[] TransportReceiveBuffer => _transportReceiveBuffer ??= new byte[64 * 1024];
+
+    private byte[]? _transportReceiveBuffer;
+
+    /// <summary>
+    /// Starts a TCP server on <paramref name="host"/>:<paramref name="port"/> that gives each connection a
+    /// protocol from <paramref name="protocolFactory"/>; asyncio's <c>loop.create_server()</c>.
+    /// </summary>
+    /// <param name="protocolFactory">Makes the protocol of each accepted connection.</param>
+    /// <param name="host">A host name or address to listen on (every address it resolves to); null
+    /// listens on every interface, IPv4 and IPv6.</param>
+    /// <param name="port">The port; 0 lets the kernel choose (see <see cref="Server.Sockets"/>).</param>
+    /// <param name="backlog">The listen backlog, and how many connections one turn accepts.</param>
+    /// <param name="reusePort">Sets <c>SO_REUSEPORT</c>, so several sockets (one per loop) can listen on
+    /// the same port and the kernel spreads connections over them.</param>
+    /// <param name="startServing">Whether to accept at once; otherwise call
+    /// <see cref="Server.StartServing"/> or <see cref="Server.ServeForeverAsync"/>.</param>
+    /// <returns>The server.</returns>
+    /// <remarks>Loop thread only. <c>SO_REUSEADDR</c> is set, as asyncio does on Unix.</remarks>
+    /// <exception cref="SocketException">The address is in use, or the host does not resolve.</exception>
+    public async Coroutine<Server> CreateServerAsync(Func<BaseProtocol> protocolFactory, string? host, int port,
+        int backlog = 100, bool reusePort = false, bool startServing = true)
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backlog);
+        CheckThread();
+        IPEndPoint[] addresses = host is null
+            ? [new IPEndPoint(IPAddress.Any, port), new IPEndPoint(IPAddress.IPv6Any, port)]
+            : (await GetAddrInfoAsync(host, port)).Distinct().ToArray();
+        var sockets = new List<Socket>();
+        try
+        {
+            foreach (IPEndPoint address in addresses)
+            {
+                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                if (reusePort)
+                {
+                    SetReusePort(socket);
+                }
+
+                if (address.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    // Each family on its own socket, as asyncio: the IPv4 socket takes IPv4.
+                    socket.DualMode = false;
+                }
+
+                socket.Bind(address);
+            }
+        }
+        catch
+        {
+            sockets.ForEach(s => s.Dispose());
+            throw;
+        }
+
+        return StartListening(protocolFactory, sockets, backlog, startServing);
+    }
+
+    /// <summary>Starts a server on a socket the caller bound; asyncio's <c>create_server(sock=...)</c>.</summary>
+    /// <param name="protocolFactory">Makes the protocol of each accepted connection.</param>
+    /// <param name="socket">A bound stream socket (TCP or Unix); the server owns it from now on.</param>
+    /// <param name="backlog">The listen backlog.</param>
+    /// <param name="startServing">Whether to accept at once.</param>
+    /// <returns>The server.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    public Server CreateServer(Func<BaseProtocol> protocolFactory, Socket socket, int backlog = 100, bool startServing = true)
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentNullException.ThrowIfNull(socket);
+        CheckThread();
+        return StartListening(protocolFactory, [socket], backlog, startServing);
+    }
+
+    /// <summary>
+    /// Starts a server on a Unix domain socket at <paramref name="path"/>; asyncio's
+    /// <c>loop.create_unix_server()</c>. A stale socket file left by an earlier server is removed first, as
+    /// asyncio does.
+    /// </summary>
+    /// <param name="protocolFactory">Makes the protocol of each accepted connection.</param>
+    /// <param name="path">The socket's path.</param>
+    /// <param name="backlog">The listen backlog.</param>
+    /// <param name="startServing">Whether to accept at once.</param>
+    /// <returns>The server.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    /// <exception cref="SocketException">The path is in use by a live server, or cannot be bound.</exception>
+    public Server CreateUnixServer(Func<BaseProtocol> protocolFactory, string path, int backlog = 100, bool startServing = true)
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckThread();
+        if (IsSocketFile(path))
+        {
+            // A socket file left by an earlier server that did not clean up, as asyncio removes it.
+            File.Delete(path);
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return StartListening(protocolFactory, [socket], backlog, startServing);
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="host"/>:<paramref name="port"/> over TCP and runs a protocol from
+    /// <paramref name="protocolFactory"/> on the connection; asyncio's <c>loop.create_connection()</c>. The
+    /// host is resolved off the loop, and its addresses are tried in order until one connects.
+    /// </summary>
+    /// <typeparam name="TProtocol">The protocol's type.</typeparam>
+    /// <param name="protocolFactory">Makes the connection's protocol.</param>
+    /// <param name="host">A host name or address.</param>
+    /// <param name="port">The port.</param>
+    /// <returns>The transport and the protocol, once connected (the protocol's
+    /// <see cref="BaseProtocol.ConnectionMade"/> runs in the next iteration).</returns>
+    /// <remarks>Loop thread only. A cancellation point.</remarks>
+    /// <exception cref="SocketException">No address connected (the last error), or the host did not resolve.</exception>
+    public async Coroutine<(Transport Transport, TProtocol Protocol)> CreateConnectionAsync<TProtocol>(
+        Func<TProtocol> protocolFactory, string host, int port)
+        where TProtocol : BaseProtocol
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentNullException.ThrowIfNull(host);
+        CheckThread();
+        IPEndPoint[] addresses = await GetAddrInfoAsync(host, port);
+        SocketException? last = null;
+        foreach (IPEndPoint address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.NoDelay = true;
+                await SockConnectAsync(socket, address);
+                return Connected(socket, protocolFactory);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                last = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw last!;
+    }
+
+    /// <summary>Connects to a Unix domain socket; asyncio's <c>loop.create_unix_connection()</c>.</summary>
+    /// <typeparam name="TProtocol">The protocol's type.</typeparam>
+    /// <param name="protocolFactory">Makes the connection's protocol.</param>
+    /// <param name="path">The socket's path.</param>
+    /// <returns>The transport and the protocol, once connected.</returns>
+    /// <remarks>Loop thread only. A cancellation point.</remarks>
+    /// <exception cref="SocketException">The connection failed.</exception>
+    public async Coroutine<(Transport Transport, TProtocol Protocol)> CreateUnixConnectionAsync<TProtocol>(
+        Func<TProtocol> protocolFactory, string path)
+        where TProtocol : BaseProtocol
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckThread();
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await SockConnectAsync(socket, new UnixDomainSocketEndPoint(path));
+            return Connected(socket, protocolFactory);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps an already connected stream socket in a transport; asyncio's
+    /// <c>create_connection(sock=...)</c> and <c>connect_accepted_socket()</c>.</summary>
+    /// <typeparam name="TProtocol">The protocol's type.</typeparam>
+    /// <param name="protocolFactory">Makes the connection's protocol.</param>
+    /// <param name="socket">A connected stream socket; the transport owns it from now on.</param>
+    /// <returns>The transport and the protocol.</returns>
+    /// <remarks>Loop thread only.</remarks>
+    public (Transport Transport, TProtocol Protocol) ConnectAcceptedSocket<TProtocol>(Func<TProtocol> protocolFactory, Socket socket)
+        where TProtocol : BaseProtocol
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentNullException.ThrowIfNull(socket);
+        CheckThread();
+        return Connected(socket, protocolFactory);
+    }
+
+    private (Transport, TProtocol) Connected<TProtocol>(Socket socket, Func<TProtocol> protocolFactory)
+        where TProtocol : BaseProtocol
+    {
+        // The socket may carry the record of loop socket operations (the connect): the transport takes
+        // the descriptor over from it.
+        if (SourceOf((int)socket.Handle) is SocketWaits waits && ReferenceEquals(waits.Socket, socket))
+        {
+            DeregisterSource(waits);
+        }
+
+        TProtocol protocol = protocolFactory() ?? throw new InvalidOperationException("The protocol factory returned null.");
+        var transport = new SocketTransport(this, socket, protocol, server: null);
+        transport.Start();
+        return (transport, protocol);
+    }
+
+    private Server StartListening(Func<BaseProtocol> protocolFactory, List<Socket> sockets, int backlog, bool startServing)
+    {
+        try
+        {
+            foreach (Socket socket in sockets)
+            {
+                socket.Blocking = false;
+                socket.Listen(backlog);
+            }
+        }
+        catch
+        {
+            sockets.ForEach(s => s.Dispose());
+            throw;
+        }
+
+        var server = new Server(this, sockets, protocolFactory, backlog);
+        if (startServing)
+        {
+            server.StartServing();
+        }
+
+        return server;
+    }
+
+    private static void SetReusePort(Socket socket)
+    {
+        // SO_REUSEPORT is 15 on Linux; .NET has no named option for it.
+        socket.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
+    }
+
+    /// <summary>Whether <paramref name="path"/> names a socket file (asyncio checks <c>S_ISSOCK</c> too,
+    /// so that a regular file in the way is never removed).</summary>
+    private static unsafe bool IsSocketFile(string path)
+    {
+        // struct stat: st_mode is at byte 24 on x86-64 and at byte 16 on arm64.
+        int modeOffset = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? 24 : 16;
+        byte* buffer = stackalloc byte[256];
+        if (Reactor.Libc.stat(path, buffer) != 0)
+        {
+            return false;
+        }
+
+        uint mode = *(uint*)(buffer + modeOffset);
+        return (mode & 0xF000) == 0xC000;
+    }
+}

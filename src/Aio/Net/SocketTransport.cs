@@ -1,0 +1,576 @@
+using System.Net;
+using System.Net.Sockets;
+using Aio.Diagnostics;
+using Aio.Reactor;
+
+namespace Aio.Net;
+
+/// <summary>
+/// The transport of a connected stream socket (TCP or Unix); asyncio's <c>_SelectorSocketTransport</c>.
+/// </summary>
+/// <remarks>
+/// <para>The socket is a reactor source (registered once, edge-triggered; see <see cref="IoSource"/>).
+/// Readiness schedules a read or a flush on the ready queue, so protocol callbacks run as plain callbacks,
+/// in order with everything else the loop runs, and each connection reads at most one buffer per
+/// iteration while others wait.</para>
+/// <para>A write goes straight to the socket; only what the kernel does not take is copied into the write
+/// buffer, which is flushed as the socket becomes writable. Crossing the high-water mark pauses the
+/// protocol's writing; draining to the low-water mark resumes it.</para>
+/// </remarks>
+internal sealed class SocketTransport : Transport, ILoopResource
+{
+    private const int DefaultHighWater = 64 * 1024;
+
+    private static readonly Action<object?, object?> s_connectionMade = static (t, _) => ((SocketTransport)t!).RunConnectionMade();
+    private static readonly Action<object?, object?> s_readReady = static (t, _) => ((SocketTransport)t!).RunRead();
+    private static readonly Action<object?, object?> s_writeReady = static (t, _) => ((SocketTransport)t!).RunFlush();
+    private static readonly Action<object?, object?> s_connectionLost = static (t, e) => ((SocketTransport)t!).RunConnectionLost((Exception?)e);
+
+    private readonly EventLoop _loop;
+    private readonly Socket _socket;
+    private readonly Source _source;
+    private readonly WriteBuffer _buffer = new();
+    private readonly Server? _server;
+    private BaseProtocol _protocol;
+    private EndPoint? _peerName;
+    private EndPoint? _sockName;
+    private int _highWater = DefaultHighWater;
+    private int _lowWater = DefaultHighWater / 4;
+
+    private bool _started;
+    private bool _reading = true;
+    private bool _readScheduled;
+    private bool _flushScheduled;
+    private bool _eofReceived;
+    private bool _eofRequested;
+    private bool _closing;
+    private bool _connectionLost;
+    private bool _protocolPaused;
+
+    internal SocketTransport(EventLoop loop, Socket socket, BaseProtocol protocol, Server? server, EndPoint? peerName = null)
+    {
+        _loop = loop;
+        _socket = socket;
+        _protocol = protocol;
+        _server = server;
+        _peerName = peerName;
+        _source = new Source(this, (int)socket.Handle);
+    }
+
+    /// <inheritdoc/>
+    public override BaseProtocol Protocol
+    {
+        get => _protocol;
+        set => _protocol = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <inheritdoc/>
+    public override bool IsClosing => _closing;
+
+    /// <inheritdoc/>
+    public override bool IsReading => _reading && !_closing;
+
+    /// <inheritdoc/>
+    public override Socket Socket => _socket;
+
+    /// <inheritdoc/>
+    public override EndPoint? PeerName => _peerName ??= TryEndPoint(static s => s.RemoteEndPoint, _socket);
+
+    /// <inheritdoc/>
+    public override EndPoint? SockName => _sockName ??= TryEndPoint(static s => s.LocalEndPoint, _socket);
+
+    /// <inheritdoc/>
+    public override int WriteBufferSize => _buffer.Count;
+
+    /// <inheritdoc/>
+    public override int WriteBufferLowWater => _lowWater;
+
+    /// <inheritdoc/>
+    public override int WriteBufferHighWater => _highWater;
+
+    /// <summary>Registers the socket and schedules the protocol's <c>ConnectionMade</c>; reading starts
+    /// after it, as in asyncio.</summary>
+    internal void Start()
+    {
+        _socket.Blocking = false;
+        _loop.RegisterSource(_source);
+        _loop.TrackResource(this);
+        _loop.Ready.Enqueue(s_connectionMade, this, null);
+    }
+
+    // ---- writing --------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        _loop.CheckThread();
+        if (_eofRequested)
+        {
+            throw new InvalidOperationException("Cannot write after WriteEof().");
+        }
+
+        if (_closing || data.IsEmpty)
+        {
+            // asyncio too ignores writes to a closing transport (it logs after a few).
+            return;
+        }
+
+        if (_buffer.Count == 0)
+        {
+            // The usual case: the kernel takes it all, nothing is copied.
+            while (!data.IsEmpty)
+            {
+                int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
+                if (error == SocketError.Success)
+                {
+                    data = data[sent..];
+                    continue;
+                }
+
+                if (error == SocketError.WouldBlock)
+                {
+                    _source.Writable = false;
+                    break;
+                }
+
+                if (error != SocketError.Interrupted)
+                {
+                    FatalError(new SocketException((int)error), "Fatal write error on socket transport");
+                    return;
+                }
+            }
+
+            if (data.IsEmpty)
+            {
+                return;
+            }
+        }
+
+        _buffer.Append(data);
+        if (_source.Writable)
+        {
+            ScheduleFlush();
+        }
+
+        MaybePauseProtocol();
+    }
+
+    /// <inheritdoc/>
+    public override void WriteEof()
+    {
+        _loop.CheckThread();
+        if (_closing || _eofRequested)
+        {
+            return;
+        }
+
+        _eofRequested = true;
+        if (_buffer.Count == 0)
+        {
+            ShutdownSend();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void SetWriteBufferLimits(int? high = null, int? low = null)
+    {
+        int h = high ?? (low is { } l ? 4 * l : DefaultHighWater);
+        int lowWater = low ?? h / 4;
+        if (lowWater < 0 || h < lowWater)
+        {
+            throw new ArgumentOutOfRangeException(nameof(high), $"high ({h}) must be >= low ({lowWater}) must be >= 0");
+        }
+
+        _highWater = h;
+        _lowWater = lowWater;
+        MaybePauseProtocol();
+    }
+
+    private void ScheduleFlush()
+    {
+        if (!_flushScheduled)
+        {
+            _flushScheduled = true;
+            _loop.Ready.Enqueue(s_writeReady, this, null);
+        }
+    }
+
+    private void RunFlush()
+    {
+        _flushScheduled = false;
+        if (_connectionLost)
+        {
+            return;
+        }
+
+        while (_buffer.Count > 0)
+        {
+            int sent = _socket.Send(_buffer.Pending, SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success)
+            {
+                _buffer.Consume(sent);
+                continue;
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                _source.Writable = false;
+                break;
+            }
+
+            if (error != SocketError.Interrupted)
+            {
+                FatalError(new SocketException((int)error), "Fatal write error on socket transport");
+                return;
+            }
+        }
+
+        MaybeResumeProtocol();
+        if (_buffer.Count == 0)
+        {
+            if (_closing)
+            {
+                ScheduleConnectionLost(null);
+            }
+            else if (_eofRequested)
+            {
+                ShutdownSend();
+            }
+        }
+    }
+
+    private void ShutdownSend()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // The peer is already gone; the read side will report it.
+        }
+    }
+
+    private void MaybePauseProtocol()
+    {
+        if (!_protocolPaused && _buffer.Count > _highWater)
+        {
+            _protocolPaused = true;
+            try
+            {
+                _protocol.PauseWriting();
+            }
+            catch (Exception e)
+            {
+                ReportProtocolError(e, "protocol.PauseWriting() failed");
+            }
+        }
+    }
+
+    private void MaybeResumeProtocol()
+    {
+        if (_protocolPaused && _buffer.Count <= _lowWater)
+        {
+            _protocolPaused = false;
+            try
+            {
+                _protocol.ResumeWriting();
+            }
+            catch (Exception e)
+            {
+                ReportProtocolError(e, "protocol.ResumeWriting() failed");
+            }
+        }
+    }
+
+    // ---- reading --------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    public override void PauseReading()
+    {
+        _loop.CheckThread();
+        _reading = false;
+    }
+
+    /// <inheritdoc/>
+    public override void ResumeReading()
+    {
+        _loop.CheckThread();
+        if (_closing || _reading)
+        {
+            return;
+        }
+
+        _reading = true;
+        if (_source.Readable)
+        {
+            ScheduleRead();
+        }
+    }
+
+    private void ScheduleRead()
+    {
+        if (!_readScheduled && _started && !_eofReceived)
+        {
+            _readScheduled = true;
+            _loop.Ready.Enqueue(s_readReady, this, null);
+        }
+    }
+
+    private void RunRead()
+    {
+        _readScheduled = false;
+        if (!_reading || _closing || _eofReceived)
+        {
+            return;
+        }
+
+        Span<byte> buffer;
+        BufferedProtocol? buffered = _protocol as BufferedProtocol;
+        if (buffered is not null)
+        {
+            try
+            {
+                buffer = buffered.GetBuffer(-1).Span;
+                if (buffer.IsEmpty)
+                {
+                    throw new InvalidOperationException("GetBuffer() returned an empty buffer.");
+                }
+            }
+            catch (Exception e)
+            {
+                FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
+                return;
+            }
+        }
+        else
+        {
+            buffer = _loop.TransportReceiveBuffer;
+        }
+
+        int received = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
+        if (error == SocketError.WouldBlock)
+        {
+            _source.Readable = false;
+            return;
+        }
+
+        if (error == SocketError.Interrupted)
+        {
+            ScheduleRead();
+            return;
+        }
+
+        if (error != SocketError.Success)
+        {
+            FatalError(new SocketException((int)error), "Fatal read error on socket transport");
+            return;
+        }
+
+        if (received == 0)
+        {
+            OnEof();
+            return;
+        }
+
+        try
+        {
+            if (buffered is not null)
+            {
+                buffered.BufferUpdated(received);
+            }
+            else
+            {
+                ((Protocol)_protocol).DataReceived(buffer[..received]);
+            }
+        }
+        catch (Exception e)
+        {
+            FatalError(e, buffered is not null
+                ? "Fatal error: protocol.BufferUpdated() call failed."
+                : "Fatal error: protocol.DataReceived() call failed.");
+            return;
+        }
+
+        if (received == buffer.Length || _source.PeerClosed)
+        {
+            // More may be waiting — bytes, or the end of the stream, which no further edge would announce;
+            // read it in a later turn so that other connections get theirs.
+            ScheduleRead();
+        }
+    }
+
+    private void OnEof()
+    {
+        _eofReceived = true;
+        bool keepOpen;
+        try
+        {
+            keepOpen = _protocol switch
+            {
+                Protocol p => p.EofReceived(),
+                BufferedProtocol b => b.EofReceived(),
+                _ => false,
+            };
+        }
+        catch (Exception e)
+        {
+            FatalError(e, "Fatal error: protocol.EofReceived() call failed.");
+            return;
+        }
+
+        if (!keepOpen)
+        {
+            Close();
+        }
+    }
+
+    // ---- readiness ------------------------------------------------------------------------------
+
+    private void OnReady()
+    {
+        if (_connectionLost)
+        {
+            return;
+        }
+
+        if (_source.Readable && _reading && !_closing)
+        {
+            ScheduleRead();
+        }
+
+        if (_source.Writable && _buffer.Count > 0)
+        {
+            ScheduleFlush();
+        }
+    }
+
+    // ---- the life cycle -------------------------------------------------------------------------
+
+    private void RunConnectionMade()
+    {
+        // Always first, even when the transport was closed meanwhile: ConnectionLost follows it in the
+        // ready queue, so the protocol sees the pair in order, as in asyncio.
+        _started = true;
+        try
+        {
+            _protocol.ConnectionMade(this);
+        }
+        catch (Exception e)
+        {
+            FatalError(e, "Fatal error: protocol.ConnectionMade() call failed.");
+            return;
+        }
+
+        if (_source.Readable && _reading && !_closing)
+        {
+            ScheduleRead();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Close()
+    {
+        _loop.CheckThread();
+        if (_closing)
+        {
+            return;
+        }
+
+        _closing = true;
+        if (_buffer.Count == 0)
+        {
+            ScheduleConnectionLost(null);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Abort()
+    {
+        _loop.CheckThread();
+        ForceClose(null);
+    }
+
+    /// <summary>Closes at once from the loop's side (shutdown of a server's clients, a fatal error).</summary>
+    internal void ForceClose(Exception? exception)
+    {
+        if (_connectionLost)
+        {
+            return;
+        }
+
+        _buffer.Clear();
+        _closing = true;
+        ScheduleConnectionLost(exception);
+    }
+
+    private void FatalError(Exception exception, string message)
+    {
+        // A peer resetting or vanishing is part of networking, not a bug: asyncio reports those only in
+        // debug mode, and so does Aio.
+        if (exception is not SocketException || _loop.Debug)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
+        }
+
+        ForceClose(exception);
+    }
+
+    private void ReportProtocolError(Exception exception, string message) =>
+        _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
+
+    private void ScheduleConnectionLost(Exception? exception)
+    {
+        if (_connectionLost)
+        {
+            return;
+        }
+
+        _connectionLost = true;
+        _loop.DeregisterSource(_source);
+        _loop.Ready.Enqueue(s_connectionLost, this, exception);
+    }
+
+    private void RunConnectionLost(Exception? exception)
+    {
+        try
+        {
+            if (_started)
+            {
+                _protocol.ConnectionLost(exception);
+            }
+        }
+        finally
+        {
+            _socket.Dispose();
+            _loop.UntrackResource(this);
+            _server?.Detach(this);
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Describe() => $"transport fd={_source.Fd} {PeerName}";
+
+    /// <inheritdoc/>
+    public override string ToString() => $"<SocketTransport fd={_source.Fd} peer={PeerName}{(_closing ? " closing" : "")}>";
+
+    private static EndPoint? TryEndPoint(Func<Socket, EndPoint?> read, Socket socket)
+    {
+        try
+        {
+            return read(socket);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The transport's registration with the reactor.</summary>
+    private sealed class Source(SocketTransport transport, int fd) : IoSource(transport._loop, fd)
+    {
+        internal override void OnReady(IoInterest ready) => transport.OnReady();
+
+        public override string ToString() => transport.ToString();
+    }
+}
