@@ -1,0 +1,342 @@
+#!/usr/bin/python3
+"""Turns the result lines of one bench/compare-echo.sh run into markdown tables and an SVG chart.
+
+    python3 echo_report.py RESULTS.jsonl [--svg PATH] [--server-cpu N] [--loadgen-cpu N]
+                           [--warmup S] [--duration S] [--load-before L] [--load-after L] [--quick]
+
+Each line of RESULTS.jsonl is one load generator result tagged with "server" and "workload" (see
+bench/echo/c/loadgen.c for the fields), or, for the idle workload, {"server", "workload": "idle",
+"conns", "rss_before_kb", "rss_after_kb"}. Prints one table per workload, the idle table if there is
+one, and the targets check when the Aio rows are there; writes the chart to --svg
+(docs/images/echo-throughput.svg by default).
+"""
+
+import argparse
+import json
+import os
+import sys
+from xml.sax.saxutils import escape
+
+from compare_report import fmt_ratio, fmt_value
+
+REFERENCE = "c-epoll"
+SERVERS = (
+    "c-epoll",
+    "dotnet-threadpool",
+    "asyncio-sock",
+    "asyncio-streams",
+    "asyncio-protocol",
+    "uvloop-sock",
+    "uvloop-streams",
+    "uvloop-protocol",
+    "aio-sock",
+    "aio-streams",
+    "aio-protocol",
+)
+AIO = ("aio-sock", "aio-streams", "aio-protocol")
+
+# workload tag -> (title, whether it is ping-pong at full speed or a fixed rate)
+WORKLOADS = {
+    "pingpong-100x1k": ("100 connections × 1 KiB, ping-pong", "pingpong"),
+    "pingpong-1000x64": ("1,000 connections × 64 B, ping-pong", "pingpong"),
+    "rate-50k-100x1k": ("50,000 messages/s over 100 connections × 1 KiB", "rate"),
+}
+IDLE = "idle"
+
+# Above this share of the measured window on CPU, the load generator may be what limits a ping-pong row;
+# below it on both sides, neither was the limit.
+BUSY = 0.9
+# At a fixed rate, a window further than this from the rate was off the schedule: behind it, or
+# catching up from behind.
+RATE_TOLERANCE = 0.01
+
+DEFAULT_SVG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "images",
+                           "echo-throughput.svg")
+
+
+def load(path):
+    rows = {}
+    with open(path) as lines:
+        for line in lines:
+            line = line.strip()
+            if line:
+                record = json.loads(line)
+                rows.setdefault(record["workload"], {})[record["server"]] = record
+    return rows
+
+
+def ordered(servers):
+    known = [s for s in SERVERS if s in servers]
+    return known + sorted(s for s in servers if s not in SERVERS)
+
+
+def share(value, reference):
+    """value / reference, or None when either is missing."""
+    if value is None or reference is None or reference <= 0:
+        return None
+    return value / reference
+
+
+def fmt_percent(value):
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def workload_table(tag, rows):
+    """Prints one workload's table; returns the servers whose row the load generator may have limited."""
+    title, kind = WORKLOADS.get(tag, (tag, "pingpong"))
+    reference = rows.get(REFERENCE, {})
+    print(f"### {title}")
+    print()
+    print("| server | msgs/s | vs C | p50 µs | p99 µs | server CPU µs/msg | vs C | server busy "
+          "| load gen. CPU µs/msg | load gen. busy |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    saturated, starved, behind = [], [], []
+    for server in ordered(rows):
+        r = rows[server]
+        busy = r.get("loadgen_cpu_util")
+        # At full speed a busy load generator may be what sets the pace; at a fixed rate it wakes for
+        # nearly every message and is busier for it, and what matters is whether the rate was kept.
+        if kind == "pingpong" and busy is not None and busy >= BUSY:
+            saturated.append(server)
+        # At full speed one side or the other should be busy all the time; if neither is, something
+        # else had their cores.
+        if kind == "pingpong" and busy is not None and busy < BUSY and r.get("server_cpu_util", 1) < BUSY:
+            starved.append(server)
+        if kind == "rate" and off_schedule(r):
+            behind.append(server)
+        cells = [
+            f"`{server}`",
+            fmt_value(r.get("msgs_per_sec")) + (" ⚠" if server in behind else ""),
+            fmt_ratio(share(r.get("msgs_per_sec"), reference.get("msgs_per_sec"))),
+            fmt_value(r.get("p50_us")),
+            fmt_value(r.get("p99_us")),
+            fmt_value(r.get("server_cpu_us_per_msg")),
+            fmt_ratio(share(r.get("server_cpu_us_per_msg"), reference.get("server_cpu_us_per_msg"))),
+            fmt_percent(r.get("server_cpu_util")) + (" ⚠" if server in starved else ""),
+            fmt_value(r.get("loadgen_cpu_us_per_msg")),
+            fmt_percent(busy) + (" ⚠" if server in saturated else ""),
+        ]
+        print("| " + " | ".join(cells) + " |")
+    print()
+    if saturated:
+        print(f"⚠ The load generator was on CPU for ≥{BUSY:.0%} of the window with {names(saturated)}: "
+              "those rows may measure the load generator as much as the server, and are a lower bound of "
+              "what the server can do.")
+        print()
+    if starved:
+        print(f"⚠ Neither the server nor the load generator was on CPU for {BUSY:.0%} of the window with "
+              f"{names(starved)}: other work on the machine likely had their cores (see the load average), "
+              "and those rows are not the server's speed.")
+        print()
+    if behind:
+        print(f"⚠ {names(behind)} did not keep to the schedule: messages due queued up (a server above the "
+              "rate was catching up on them), and the latencies include that queue.")
+        print()
+    return saturated
+
+
+def off_schedule(record):
+    """At a fixed rate: whether the window's messages per second strayed from the rate."""
+    rate = record.get("rate")
+    return bool(rate) and abs(record["msgs_per_sec"] - rate) > RATE_TOLERANCE * rate
+
+
+def names(servers):
+    return ", ".join(f"`{s}`" for s in servers)
+
+
+def idle_table(rows):
+    print("### Idle connections: resident memory per connection")
+    print()
+    print("| server | connections | RSS before | RSS after | bytes per connection | vs C |")
+    print("|---|---:|---:|---:|---:|---:|")
+    per_conn = {s: (r["rss_after_kb"] - r["rss_before_kb"]) * 1024 / r["conns"] for s, r in rows.items()}
+    for server in ordered(rows):
+        r = rows[server]
+        cells = [
+            f"`{server}`",
+            f"{r['conns']:,}",
+            f"{r['rss_before_kb'] / 1024:,.1f} MiB",
+            f"{r['rss_after_kb'] / 1024:,.1f} MiB",
+            fmt_value(per_conn[server]),
+            fmt_ratio(share(per_conn[server], per_conn.get(REFERENCE))),
+        ]
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
+def targets(rows, saturated_by_workload):
+    """The target check lines; an empty list when there is no Aio row to check."""
+    if not any(server in AIO for workload in rows.values() for server in workload):
+        return []
+    lines = []
+
+    def check(passed, text):
+        lines.append(f"- {'✅' if passed else '❌'} {text}")
+
+    def missing(text):
+        lines.append(f"- ❔ {text}: no result")
+
+    for tag, (title, kind) in WORKLOADS.items():
+        workload = rows.get(tag, {})
+        if kind == "pingpong":
+            c = workload.get(REFERENCE, {}).get("msgs_per_sec")
+            for server in AIO:
+                value = workload.get(server, {}).get("msgs_per_sec")
+                text = f"`{server}` ≥95% of `{REFERENCE}`'s msgs/s, {title}"
+                if value is None or c is None:
+                    missing(text)
+                else:
+                    note = (f" (the load generator was ≥{BUSY:.0%} busy with the C server)"
+                            if REFERENCE in saturated_by_workload.get(tag, ()) else "")
+                    check(value >= 0.95 * c, f"{text}: {value / c:.0%}{note}")
+            aio, uv = (workload.get(s, {}).get("msgs_per_sec") for s in ("aio-sock", "uvloop-sock"))
+            text = f"`aio-sock` ≥3× `uvloop-sock`'s msgs/s, {title}"
+            if aio is None or uv is None:
+                missing(text)
+            else:
+                check(aio >= 3 * uv, f"{text}: {aio / uv:.2f}×")
+        else:
+            c = workload.get(REFERENCE, {}).get("server_cpu_us_per_msg")
+            for server in AIO:
+                value = workload.get(server, {}).get("server_cpu_us_per_msg")
+                text = f"`{server}` server CPU per message ≤1.3× `{REFERENCE}`'s, {title}"
+                if value is None or c is None:
+                    missing(text)
+                else:
+                    note = "".join(f" (`{s}` did not keep to the schedule)" for s in (REFERENCE, server)
+                                   if off_schedule(workload[s]))
+                    check(value <= 1.3 * c, f"{text}: {value / c:.2f}×{note}")
+    return lines
+
+
+# ---- the chart ---------------------------------------------------------------------------------
+
+COLOURS = {"c": "#555555", "dotnet": "#7a4fb5", "asyncio": "#3572a5", "uvloop": "#2e9e5e", "aio": "#e07b1a"}
+LABEL_WIDTH = 160
+BAR_WIDTH = 520
+VALUE_WIDTH = 100
+ROW = 22
+PANEL_TITLE = 34
+PANEL_GAP = 18
+
+
+def colour(server):
+    return COLOURS.get(server.split("-")[0], "#999999")
+
+
+def svg_chart(rows, path, heading):
+    """Horizontal bars, one panel per workload: msgs/s for ping-pong, server CPU µs/msg at a fixed rate."""
+    panels = []
+    for tag, (title, kind) in WORKLOADS.items():
+        workload = rows.get(tag)
+        if not workload:
+            continue
+        if kind == "pingpong":
+            field, label = "msgs_per_sec", f"{title}: messages per second (higher is better)"
+        else:
+            field, label = "server_cpu_us_per_msg", f"{title}: server CPU µs per message (lower is better)"
+        bars = [(s, workload[s].get(field)) for s in ordered(workload) if workload[s].get(field) is not None]
+        if bars:
+            panels.append((label, bars))
+
+    width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH + 20
+    y = 44
+    parts = []
+    for label, bars in panels:
+        parts.append(f'<text x="10" y="{y + 16}" class="panel">{escape(label)}</text>')
+        y += PANEL_TITLE
+        top = max(value for _, value in bars) or 1
+        for server, value in bars:
+            length = max(1.0, BAR_WIDTH * value / top)
+            parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + 15}" class="name">{escape(server)}</text>')
+            parts.append(f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}" height="{ROW - 6}" '
+                         f'fill="{colour(server)}"/>')
+            parts.append(f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + 15}" class="value">'
+                         f'{escape(fmt_value(value))}</text>')
+            y += ROW
+        y += PANEL_GAP
+    height = y + 10
+    svg = "\n".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
+        "<style>.title{font-size:16px;font-weight:bold}.panel{font-weight:bold}"
+        ".name{text-anchor:end}.value{fill:#333}</style>",
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="26" class="title">{escape(heading)}</text>',
+        *parts,
+        "</svg>",
+        "",
+    ])
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as out:
+        out.write(svg)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--svg", default=DEFAULT_SVG, help="where to write the chart")
+    parser.add_argument("--server-cpu")
+    parser.add_argument("--loadgen-cpu")
+    parser.add_argument("--warmup")
+    parser.add_argument("--duration")
+    parser.add_argument("--load-before")
+    parser.add_argument("--load-after")
+    parser.add_argument("--quick", action="store_true", help="the run had BENCH_QUICK=1")
+    args = parser.parse_args(argv)
+
+    rows = load(args.results)
+    failed = [f"{w}/{s}" for w, servers in rows.items() for s, r in servers.items() if r.get("errors")]
+    if failed:
+        print(f"error: errors reported by the load generator for {', '.join(failed)}", file=sys.stderr)
+        return 1
+
+    if args.quick:
+        print("**Trial run (BENCH_QUICK=1): short warm-up and window; not the figures to publish.**")
+        print()
+    saturated = {}
+    for tag in list(WORKLOADS) + sorted(set(rows) - set(WORKLOADS) - {IDLE}):
+        if tag in rows:
+            saturated[tag] = workload_table(tag, rows[tag])
+    if IDLE in rows:
+        idle_table(rows[IDLE])
+
+    notes = ["msgs/s counts the messages echoed back whole inside the measured window",
+             "p50 and p99 are round trips in microseconds, from when a message was due (at a fixed rate, "
+             "its slot in the schedule) to when its last byte was read back",
+             "CPU µs/msg is user + system time over the window divided by its messages, for the server "
+             "(all its threads, from /proc/PID/stat) and the load generator (getrusage); busy is that CPU "
+             "time over the window's length",
+             "vs C is the row ÷ `c-epoll`: above 1× is more messages, or more CPU per message"]
+    if args.server_cpu is not None and args.loadgen_cpu is not None:
+        notes.append(f"servers pinned to CPU {args.server_cpu}, the load generator to CPU {args.loadgen_cpu}, "
+                     "all measured in this one run")
+    if args.warmup and args.duration:
+        notes.append(f"each workload {args.warmup} s of warm-up, then a {args.duration} s window")
+    if args.load_before and args.load_after:
+        notes.append(f"load average {args.load_before} before, {args.load_after} after")
+    text = "; ".join(notes)
+    print(text[0].upper() + text[1:] + ".")
+    print()
+
+    lines = targets(rows, saturated)
+    if lines:
+        print("Targets:")
+        print()
+        print("\n".join(lines))
+    else:
+        print("Targets: not evaluated, there is no Aio row in these results.")
+
+    heading = "Echo servers on 127.0.0.1, each on one core, the load generator on another"
+    if args.quick:
+        heading += " (trial run, not for publishing)"
+    svg_chart(rows, args.svg, heading)
+    print(file=sys.stderr)
+    shown = os.path.relpath(args.svg)
+    print(f"chart: {os.path.abspath(args.svg) if shown.startswith('..') else shown}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
