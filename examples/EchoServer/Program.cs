@@ -1,15 +1,16 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Aio;
+using EchoServer;
 using SeedTour.Seeds;
 
 // Serves echo on 127.0.0.1 until SIGINT or SIGTERM, then exits cleanly with status 0.
 //
-//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock] [--backlog 1024]
+//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock|protocol] [--backlog 1024]
 //
 // Once listening it prints "listening on 127.0.0.1:PORT" (with --port 0, the port the kernel chose).
 
-const string Usage = "usage: EchoServer --port PORT [--mode sock] [--backlog N]";
+const string Usage = "usage: EchoServer --port PORT [--mode sock|protocol] [--backlog N]";
 
 int port = -1;
 string mode = "sock";
@@ -47,11 +48,12 @@ if (port < 0)
 Func<IPEndPoint, int, Action<EndPoint>, Coroutine>? serve = mode switch
 {
     "sock" => static (address, backlog, listening) => Seed004Echo.EchoServer(address, backlog, listening),
+    "protocol" => ProtocolMode.Serve,
     _ => null,
 };
 if (serve is null)
 {
-    Console.Error.WriteLine($"EchoServer: unknown mode '{mode}'; the modes are: sock.");
+    Console.Error.WriteLine($"EchoServer: unknown mode '{mode}'; the modes are: sock, protocol.");
     return 2;
 }
 

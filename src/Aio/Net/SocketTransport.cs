@@ -93,6 +93,12 @@ internal sealed class SocketTransport : Transport, ILoopResource
     internal void Start()
     {
         _socket.Blocking = false;
+        if (_socket.ProtocolType == ProtocolType.Tcp)
+        {
+            // As asyncio: a transport's writes are whole messages; Nagle would hold back the last piece.
+            _socket.NoDelay = true;
+        }
+
         _loop.RegisterSource(_source);
         _loop.TrackResource(this);
         _loop.Ready.Enqueue(s_connectionMade, this, null);
