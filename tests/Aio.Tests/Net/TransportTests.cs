@@ -9,6 +9,7 @@ namespace Aio.Tests.Net;
 /// <summary>Servers, connections, transports and protocols over loopback: the callback order asyncio
 /// promises, flow control both ways, half-close, faults from the peer and from the protocol itself, and
 /// closing a server with its clients — each ending with no descriptor left open.</summary>
+[Collection(DescriptorCountingCollection.Name)]
 public sealed class TransportTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace Aio.Tests.Sockets;
 /// <summary>The loop's <c>sock_*</c> operations on real loopback sockets: the seed's echo program, waits
 /// that end on readiness, faults from the peer, cancellation that loses nothing, and no descriptor left
 /// behind.</summary>
+[Collection(DescriptorCountingCollection.Name)]
 public sealed class SockOperationTests
 {
     [Fact]
