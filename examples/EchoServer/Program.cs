@@ -6,11 +6,11 @@ using SeedTour.Seeds;
 
 // Serves echo on 127.0.0.1 until SIGINT or SIGTERM, then exits cleanly with status 0.
 //
-//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock|protocol] [--backlog 1024]
+//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock|streams|protocol] [--backlog 1024]
 //
 // Once listening it prints "listening on 127.0.0.1:PORT" (with --port 0, the port the kernel chose).
 
-const string Usage = "usage: EchoServer --port PORT [--mode sock|protocol] [--backlog N]";
+const string Usage = "usage: EchoServer --port PORT [--mode sock|streams|protocol] [--backlog N]";
 
 int port = -1;
 string mode = "sock";
@@ -48,12 +48,13 @@ if (port < 0)
 Func<IPEndPoint, int, Action<EndPoint>, Coroutine>? serve = mode switch
 {
     "sock" => static (address, backlog, listening) => Seed004Echo.EchoServer(address, backlog, listening),
+    "streams" => StreamsMode.Serve,
     "protocol" => ProtocolMode.Serve,
     _ => null,
 };
 if (serve is null)
 {
-    Console.Error.WriteLine($"EchoServer: unknown mode '{mode}'; the modes are: sock, protocol.");
+    Console.Error.WriteLine($"EchoServer: unknown mode '{mode}'; the modes are: sock, streams, protocol.");
     return 2;
 }
 

@@ -13,7 +13,7 @@ internal static class ProtocolMode
         EventLoop loop = AsyncIO.GetRunningLoop();
         await using Server server = await loop.CreateServerAsync(() => new EchoProtocol(), address.Address.ToString(), address.Port, backlog);
         listening(server.Sockets[0].LocalEndPoint!);
-        await server.ServeForeverAsync();
+        await GracefulShutdown.ServeUntilCancelled(server);
     }
 
     /// <summary>Echoes; stops reading while the peer does not read its echoes, so nothing piles up.</summary>

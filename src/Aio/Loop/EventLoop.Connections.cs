@@ -130,8 +130,8 @@ public sealed partial class EventLoop
     /// <param name="protocolFactory">Makes the connection's protocol.</param>
     /// <param name="host">A host name or address.</param>
     /// <param name="port">The port.</param>
-    /// <returns>The transport and the protocol, once connected (the protocol's
-    /// <see cref="BaseProtocol.ConnectionMade"/> runs in the next iteration).</returns>
+    /// <returns>The transport and the protocol, once connected and the protocol's
+    /// <see cref="BaseProtocol.ConnectionMade"/> has run.</returns>
     /// <remarks>Loop thread only. A cancellation point.</remarks>
     /// <exception cref="SocketException">No address connected (the last error), or the host did not resolve.</exception>
     public async Coroutine<(Transport Transport, TProtocol Protocol)> CreateConnectionAsync<TProtocol>(
@@ -150,7 +150,9 @@ public sealed partial class EventLoop
             {
                 socket.NoDelay = true;
                 await SockConnectAsync(socket, address);
-                return Connected(socket, protocolFactory);
+                var connected = Connected(socket, protocolFactory);
+                await UntilConnectionMade(connected.Item1);
+                return connected;
             }
             catch (SocketException e)
             {
@@ -185,7 +187,9 @@ public sealed partial class EventLoop
         try
         {
             await SockConnectAsync(socket, new UnixDomainSocketEndPoint(path));
-            return Connected(socket, protocolFactory);
+            var connected = Connected(socket, protocolFactory);
+            await UntilConnectionMade(connected.Item1);
+            return connected;
         }
         catch
         {
@@ -208,6 +212,16 @@ public sealed partial class EventLoop
         ArgumentNullException.ThrowIfNull(socket);
         CheckThread();
         return Connected(socket, protocolFactory);
+    }
+
+    /// <summary>As asyncio's <c>create_connection</c>, returns once the protocol's <c>ConnectionMade</c>
+    /// ran (the next iteration).</summary>
+    private static async Coroutine UntilConnectionMade(Transport transport)
+    {
+        while (!((SocketTransport)transport).IsStarted)
+        {
+            await AsyncIO.Yield();
+        }
     }
 
     private (Transport, TProtocol) Connected<TProtocol>(Socket socket, Func<TProtocol> protocolFactory)

@@ -29,7 +29,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
     private readonly EventLoop _loop;
     private readonly Socket _socket;
     private readonly Source _source;
-    private readonly WriteBuffer _buffer = new();
+    private readonly ByteQueue _buffer = new();
     private readonly Server? _server;
     private BaseProtocol _protocol;
     private EndPoint? _peerName;
@@ -78,6 +78,9 @@ internal sealed class SocketTransport : Transport, ILoopResource
 
     /// <inheritdoc/>
     public override EndPoint? SockName => _sockName ??= TryEndPoint(static s => s.LocalEndPoint, _socket);
+
+    /// <summary>Whether the protocol's <c>ConnectionMade</c> has run.</summary>
+    internal bool IsStarted => _started;
 
     /// <inheritdoc/>
     public override int WriteBufferSize => _buffer.Count;

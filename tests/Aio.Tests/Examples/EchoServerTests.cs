@@ -9,10 +9,13 @@ namespace Aio.Tests.Examples;
 /// client that misbehaves, and SIGTERM.</summary>
 public sealed class EchoServerTests
 {
-    [Fact]
-    public async Task SockMode_EchoesEveryClient_SurvivesAResetClient_AndStopsCleanlyOnSigterm()
+    [Theory]
+    [InlineData("sock")]
+    [InlineData("streams")]
+    [InlineData("protocol")]
+    public async Task EachMode_EchoesEveryClient_SurvivesAResetClient_AndStopsCleanlyOnSigterm(string mode)
     {
-        using Process server = ExampleProcess.Start("EchoServer", "--port", "0", "--mode", "sock");
+        using Process server = ExampleProcess.Start("EchoServer", "--port", "0", "--mode", mode);
         try
         {
             int port = await ReadPort(server);

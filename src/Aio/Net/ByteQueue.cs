@@ -1,9 +1,11 @@
 namespace Aio.Net;
 
-/// <summary>The bytes a transport could not send at once, in order: one growable array with a start and
-/// an end, compacted when it runs out of room at the end.</summary>
-/// <remarks>Usually empty: a write first goes straight to the socket, and only the rest lands here.</remarks>
-internal sealed class WriteBuffer
+/// <summary>Bytes waiting in order — what a transport could not send at once, what a stream reader
+/// received and nobody read yet: one growable array with a start and an end, compacted when it runs out of
+/// room at the end.</summary>
+/// <remarks>Usually nearly empty: a write first goes straight to the socket, and a read usually takes what
+/// came.</remarks>
+internal sealed class ByteQueue
 {
     /// <summary>Above this size an emptied buffer gives its array back, so one burst does not pin memory.</summary>
     private const int KeepAtMost = 256 * 1024;
@@ -30,7 +32,27 @@ internal sealed class WriteBuffer
         _end += data.Length;
     }
 
-    /// <summary>Drops the first <paramref name="count"/> bytes: they were sent.</summary>
+    /// <summary>Puts <paramref name="data"/> back in front of the waiting bytes: it was taken by a reader
+    /// that was cancelled before it could use it.</summary>
+    internal void PutBack(ReadOnlySpan<byte> data)
+    {
+        if (_start >= data.Length)
+        {
+            _start -= data.Length;
+            data.CopyTo(_bytes.AsSpan(_start));
+            return;
+        }
+
+        int count = _end - _start;
+        byte[] bytes = new byte[Math.Max(4096, data.Length + count)];
+        data.CopyTo(bytes);
+        _bytes.AsSpan(_start, count).CopyTo(bytes.AsSpan(data.Length));
+        _bytes = bytes;
+        _start = 0;
+        _end = data.Length + count;
+    }
+
+    /// <summary>Drops the first <paramref name="count"/> bytes: they were sent, or read.</summary>
     internal void Consume(int count)
     {
         _start += count;

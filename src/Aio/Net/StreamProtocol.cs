@@ -1,0 +1,120 @@
+using System.Net.Sockets;
+using Aio.Sync;
+
+namespace Aio.Net;
+
+/// <summary>
+/// The protocol between a transport and a stream reader and writer; asyncio's
+/// <c>StreamReaderProtocol</c> with its <c>FlowControlMixin</c>: it feeds the reader, makes
+/// <see cref="AsyncStreamWriter.DrainAsync"/> wait while the transport has paused writing, and, on a
+/// server, starts the client's handler as a task.
+/// </summary>
+internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
+{
+    private readonly EventLoop _loop;
+    private readonly AsyncStreamReader _reader;
+    private readonly Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? _clientConnected;
+    private readonly ParkingLot _drainers = new();
+    private WaitNodePool<int> _nodes;
+    private Future<bool>? _closed;
+    private bool _writingPaused;
+    private bool _connectionLost;
+    private Exception? _lostWith;
+
+    internal StreamProtocol(EventLoop loop, AsyncStreamReader reader, Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? clientConnected)
+    {
+        _loop = loop;
+        _reader = reader;
+        _clientConnected = clientConnected;
+    }
+
+    /// <summary>The writer, once connected.</summary>
+    internal AsyncStreamWriter? Writer { get; private set; }
+
+    /// <summary>Completes when the connection is lost.</summary>
+    internal Future<bool> Closed => _closed ??= _loop.CreateFuture<bool>();
+
+    public override void ConnectionMade(Transport transport)
+    {
+        _reader.SetTransport(transport);
+        Writer = new AsyncStreamWriter(transport, this, _reader);
+        if (_clientConnected is not null)
+        {
+            AioTask handler = AsyncIO.CreateTask(_clientConnected(_reader, Writer), "client_connected_cb");
+            handler.AddDoneCallback(f =>
+            {
+                // As asyncio (3.8+): a handler that failed is reported, and its connection closed.
+                var task = (AioTask)f;
+                if (!task.IsCancelled && task.Exception is { } error)
+                {
+                    _loop.CallExceptionHandler(new LoopExceptionContext("Unhandled exception in client_connected_cb", error) { Task = task });
+                    transport.Close();
+                }
+            });
+        }
+    }
+
+    public override void DataReceived(ReadOnlySpan<byte> data) => _reader.FeedData(data);
+
+    public override bool EofReceived()
+    {
+        _reader.FeedEof();
+
+        // Keep the connection open for writing: the handler decides when to close.
+        return true;
+    }
+
+    public override void ConnectionLost(Exception? exception)
+    {
+        _connectionLost = true;
+        _lostWith = exception;
+        if (exception is null)
+        {
+            _reader.FeedEof();
+        }
+        else
+        {
+            _reader.SetException(exception);
+        }
+
+        _drainers.FailAll(() => exception ?? new SocketException((int)SocketError.ConnectionReset));
+        Closed.SetResult(true);
+    }
+
+    public override void PauseWriting() => _writingPaused = true;
+
+    public override void ResumeWriting()
+    {
+        _writingPaused = false;
+        _drainers.UnparkAll();
+    }
+
+    internal ValueTask DrainAsync()
+    {
+        _loop.CheckThread();
+        if (_connectionLost)
+        {
+            return ValueTask.FromException(_lostWith ?? new SocketException((int)SocketError.ConnectionReset));
+        }
+
+        if (!_writingPaused)
+        {
+            return default;
+        }
+
+        WaitNode<int> node = _nodes.Rent(_loop, this);
+        _drainers.Park(node);
+        return node.AsVoidValueTask();
+    }
+
+    int IWaitOwner<int>.OnGranted(WaitNode<int> node) => 0;
+
+    void IWaitOwner.OnAbandoned(WaitNode node)
+    {
+        // A drain woken and cancelled: nothing to give back (the others were woken too).
+    }
+
+    string IWaitOwner.DescribeWait(WaitNode node) => "AsyncStreamWriter.drain";
+
+    void IWaitOwner<int>.Return(WaitNode<int> node) => _nodes.Return(node);
+}
