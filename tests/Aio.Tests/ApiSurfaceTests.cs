@@ -62,7 +62,6 @@ public sealed class ApiSurfaceTests
     /// <summary>The classes users derive from by design, as asyncio's users subclass its protocols.</summary>
     private static readonly HashSet<string> s_meantForDerivation =
     [
-        "Aio.Net.BaseProtocol",
         "Aio.Net.Protocol",
         "Aio.Net.BufferedProtocol",
         "Aio.Net.DatagramProtocol",

@@ -131,7 +131,7 @@ public sealed partial class EventLoop
     /// <param name="host">A host name or address.</param>
     /// <param name="port">The port.</param>
     /// <returns>The transport and the protocol, once connected and the protocol's
-    /// <see cref="BaseProtocol.ConnectionMade"/> has run.</returns>
+    /// <see cref="Protocol.ConnectionMade"/> has run.</returns>
     /// <remarks>Loop thread only. A cancellation point.</remarks>
     /// <exception cref="SocketException">No address connected (the last error), or the host did not resolve.</exception>
     public async Coroutine<(Transport Transport, TProtocol Protocol)> CreateConnectionAsync<TProtocol>(
@@ -196,6 +196,89 @@ public sealed partial class EventLoop
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates a datagram endpoint (UDP, or a Unix datagram socket) with a protocol from
+    /// <paramref name="protocolFactory"/>; asyncio's <c>loop.create_datagram_endpoint()</c>.
+    /// </summary>
+    /// <typeparam name="TProtocol">The protocol's type.</typeparam>
+    /// <param name="protocolFactory">Makes the endpoint's protocol.</param>
+    /// <param name="localAddress">The address to bind (a <see cref="DnsEndPoint"/> is resolved off the
+    /// loop); null for none (the kernel picks one at the first send).</param>
+    /// <param name="remoteAddress">The address to connect to: datagrams then go there by default, and
+    /// only datagrams from there arrive; null for none.</param>
+    /// <param name="reusePort">Sets <c>SO_REUSEPORT</c>.</param>
+    /// <param name="allowBroadcast">Sets <c>SO_BROADCAST</c>.</param>
+    /// <returns>The transport and the protocol, once the protocol's <c>ConnectionMade</c> ran.</returns>
+    /// <remarks>Loop thread only. A cancellation point.</remarks>
+    /// <exception cref="ArgumentException">Neither address given.</exception>
+    /// <exception cref="SocketException">Binding or connecting failed.</exception>
+    public async Coroutine<(DatagramTransport Transport, TProtocol Protocol)> CreateDatagramEndpointAsync<TProtocol>(
+        Func<TProtocol> protocolFactory, EndPoint? localAddress = null, EndPoint? remoteAddress = null,
+        bool reusePort = false, bool allowBroadcast = false)
+        where TProtocol : DatagramProtocol
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        CheckThread();
+        if (localAddress is null && remoteAddress is null)
+        {
+            throw new ArgumentException("A datagram endpoint needs a local or a remote address (or both).");
+        }
+
+        EndPoint? local = localAddress is DnsEndPoint localName ? (await GetAddrInfoAsync(localName.Host, localName.Port))[0] : localAddress;
+        EndPoint? remote = remoteAddress is DnsEndPoint remoteName
+            ? (await GetAddrInfoAsync(remoteName.Host, remoteName.Port, local?.AddressFamily ?? AddressFamily.Unspecified))[0]
+            : remoteAddress;
+        AddressFamily family = (local ?? remote)!.AddressFamily;
+        var socket = new Socket(family, SocketType.Dgram, family == AddressFamily.Unix ? ProtocolType.Unspecified : ProtocolType.Udp);
+        try
+        {
+            if (reusePort)
+            {
+                SetReusePort(socket);
+            }
+
+            if (allowBroadcast)
+            {
+                socket.EnableBroadcast = true;
+            }
+
+            if (local is not null)
+            {
+                socket.Bind(local);
+            }
+
+            if (remote is not null)
+            {
+                // Connecting a datagram socket does not wait.
+                socket.Connect(remote);
+            }
+
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        TProtocol protocol;
+        try
+        {
+            protocol = protocolFactory() ?? throw new InvalidOperationException("The protocol factory returned null.");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var transport = new SocketDatagramTransport(this, socket, protocol, remote);
+        transport.Start();
+
+        // ConnectionMade is queued ahead of this task's next step.
+        await AsyncIO.Yield();
+        return (transport, protocol);
     }
 
     /// <summary>Wraps an already connected stream socket in a transport; asyncio's

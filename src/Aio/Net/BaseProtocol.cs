@@ -1,17 +1,16 @@
 namespace Aio.Net;
 
 /// <summary>
-/// What every protocol hears from its transport: the connection made and lost, and the flow control of
-/// writing; asyncio's <c>BaseProtocol</c>. Derive from <see cref="Protocol"/> (data handed over as it
-/// arrives) or <see cref="BufferedProtocol"/> (data received into a buffer the protocol provides).
+/// What every protocol hears from its transport: the connection lost, and the flow control of writing;
+/// asyncio's <c>BaseProtocol</c>. Derive from <see cref="Protocol"/> (data handed over as it arrives),
+/// <see cref="BufferedProtocol"/> (data received into a buffer the protocol provides) or
+/// <see cref="DatagramProtocol"/>; each has its <c>ConnectionMade</c>, typed with its transport.
 /// </summary>
 /// <remarks>Every callback runs on the loop thread, as a plain callback (not inside a task). An exception
 /// thrown by one is reported to the loop's exception handler and aborts the connection.</remarks>
 public abstract class BaseProtocol
 {
-    /// <summary>The connection is made; asyncio's <c>connection_made()</c>. Called once, first.</summary>
-    /// <param name="transport">The connection's transport: keep it to write and close.</param>
-    public virtual void ConnectionMade(Transport transport)
+    private protected BaseProtocol()
     {
     }
 

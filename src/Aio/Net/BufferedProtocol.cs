@@ -4,11 +4,17 @@ namespace Aio.Net;
 /// A stream protocol that provides the buffer data is received into, so nothing is copied on the way;
 /// asyncio's <c>BufferedProtocol</c>.
 /// </summary>
-/// <remarks>Callbacks run on the loop thread, in this order: <see cref="BaseProtocol.ConnectionMade"/>,
+/// <remarks>Callbacks run on the loop thread, in this order: <see cref="ConnectionMade"/>,
 /// pairs of <see cref="GetBuffer"/> and <see cref="BufferUpdated"/>, <see cref="EofReceived"/> at most
 /// once, then <see cref="BaseProtocol.ConnectionLost"/>.</remarks>
 public abstract class BufferedProtocol : BaseProtocol
 {
+    /// <summary>The connection is made; asyncio's <c>connection_made()</c>. Called once, first.</summary>
+    /// <param name="transport">The connection's transport: keep it to write and close.</param>
+    public virtual void ConnectionMade(Transport transport)
+    {
+    }
+
     /// <summary>Asks for the buffer the next receive writes into; asyncio's <c>get_buffer()</c>.</summary>
     /// <param name="sizeHint">How much the transport would like (-1: no preference).</param>
     /// <returns>A buffer of at least one byte.</returns>

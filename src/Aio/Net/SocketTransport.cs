@@ -61,7 +61,12 @@ internal sealed class SocketTransport : Transport, ILoopResource
     public override BaseProtocol Protocol
     {
         get => _protocol;
-        set => _protocol = value ?? throw new ArgumentNullException(nameof(value));
+        set => _protocol = value switch
+        {
+            null => throw new ArgumentNullException(nameof(value)),
+            Aio.Net.Protocol or BufferedProtocol => value,
+            _ => throw new ArgumentException("A stream transport takes a Protocol or a BufferedProtocol.", nameof(value)),
+        };
     }
 
     /// <inheritdoc/>
@@ -463,7 +468,15 @@ internal sealed class SocketTransport : Transport, ILoopResource
         _started = true;
         try
         {
-            _protocol.ConnectionMade(this);
+            switch (_protocol)
+            {
+                case Aio.Net.Protocol p:
+                    p.ConnectionMade(this);
+                    break;
+                case BufferedProtocol b:
+                    b.ConnectionMade(this);
+                    break;
+            }
         }
         catch (Exception e)
         {
