@@ -62,6 +62,13 @@ internal sealed class SocketWaits : IoSource,
         : base(loop, (int)socket.Handle)
     {
         Socket = socket;
+
+        // Unknown yet: the first operation tries its call. From then on a call that would block clears
+        // the flag and only the reactor sets it again, so a receive that follows "would block" parks at
+        // once instead of making a call that would only say so again — in a ping-pong exchange, one system
+        // call in three.
+        Readable = true;
+        Writable = true;
     }
 
     /// <summary>The socket.</summary>
@@ -109,7 +116,8 @@ internal sealed class SocketWaits : IoSource,
             return new ValueTask<int>(CopyKept(kept, buffer.Span));
         }
 
-        if (TryReceive(buffer.Span, out int received, out SocketError error))
+        SocketError error = SocketError.WouldBlock;
+        if (Readable && TryReceive(buffer.Span, out int received, out error))
         {
             return new ValueTask<int>(received);
         }
@@ -135,7 +143,9 @@ internal sealed class SocketWaits : IoSource,
             return new ValueTask<byte[]>(TakeFromKept(kept, maxBytes));
         }
 
-        if (TryReceiveBytes(maxBytes, out byte[]? data, out SocketError error))
+        byte[]? data = null;
+        SocketError error = SocketError.WouldBlock;
+        if (Readable && TryReceiveBytes(maxBytes, out data, out error))
         {
             return new ValueTask<byte[]>(data!);
         }
@@ -162,7 +172,9 @@ internal sealed class SocketWaits : IoSource,
             return new ValueTask<SocketReceiveFromResult>(new SocketReceiveFromResult { ReceivedBytes = n, RemoteEndPoint = datagram.From });
         }
 
-        if (TryReceiveFrom(buffer.Span, out SocketReceiveFromResult result, out int errno))
+        SocketReceiveFromResult result = default;
+        int errno = Libc.EAGAIN;
+        if (Readable && TryReceiveFrom(buffer.Span, out result, out errno))
         {
             return new ValueTask<SocketReceiveFromResult>(result);
         }
@@ -186,7 +198,9 @@ internal sealed class SocketWaits : IoSource,
             return new ValueTask<(Socket, EndPoint)>(((Socket, EndPoint))kept);
         }
 
-        if (TryAccept(out (Socket, EndPoint) accepted, out int errno))
+        (Socket, EndPoint) accepted = default;
+        int errno = Libc.EAGAIN;
+        if (Readable && TryAccept(out accepted, out errno))
         {
             return new ValueTask<(Socket, EndPoint)>(accepted);
         }
@@ -206,7 +220,7 @@ internal sealed class SocketWaits : IoSource,
     {
         CheckWriterFree();
         int sent = 0;
-        while (sent < data.Length)
+        while (sent < data.Length && Writable)
         {
             int n = Socket.Send(data.Span[sent..], SocketFlags.None, out SocketError error);
             if (error == SocketError.Success)
@@ -226,12 +240,17 @@ internal sealed class SocketWaits : IoSource,
             }
 
             Writable = false;
-            WaitNode<int> node = ParkWriter(_intNodes.Rent(Loop, this), SendAll);
-            _writeData = data[sent..];
-            return node.AsVoidValueTask();
         }
 
-        return default;
+        if (sent == data.Length)
+        {
+            return default;
+        }
+
+        // The send buffer is full (now, or since an earlier send): the rest goes when the socket drains.
+        WaitNode<int> node = ParkWriter(_intNodes.Rent(Loop, this), SendAll);
+        _writeData = data[sent..];
+        return node.AsVoidValueTask();
     }
 
     /// <summary><c>sock_sendto</c>.</summary>
