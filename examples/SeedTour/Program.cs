@@ -9,6 +9,7 @@ Twin[] twins =
 [
     new("001-generator", "a generator driven with send(), the idea coroutines grew from", Seed001Generator.Run),
     new("001-create-task", "create_task + gather: one coroutine sleeping one second", Seed001CreateTask.Run),
+    new("001-open-file", "async with asyncio.open(...): a file opened, read and closed off the loop", Seed001OpenFile.Run),
     new("003-await", "await my_coroutine(2) from main", Seed003Await.Run),
     new("003-await-another", "await another_coroutine() from main", Seed003AwaitAnother.Run),
     new("003-create-task", "two tasks of 1 s and 2 s running concurrently", Seed003CreateTask.Run),

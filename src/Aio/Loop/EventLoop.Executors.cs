@@ -138,6 +138,36 @@ public sealed partial class EventLoop
         return item.Future;
     }
 
+    /// <summary>
+    /// Hands <paramref name="work"/> to <paramref name="executor"/> (the default executor when null),
+    /// counted as <see cref="RunInExecutor{T}(IExecutor?, Func{T})"/>'s calls are: <see cref="AsyncIO.Run(Coroutine, EventLoopOptions?)"/>
+    /// waits for it, a virtual clock holds still while it is out, debug mode reports it if the loop closes
+    /// first. For work that brings its own outcome back (a file's blocking calls): it must call
+    /// <see cref="OnExecutorWorkDone"/> on the loop thread when it comes back, passing what this returned.
+    /// </summary>
+    /// <returns>Whether the default executor took the work.</returns>
+    /// <exception cref="InvalidOperationException">The loop is closed, or the executor refused the work
+    /// (shut down); nothing was queued.</exception>
+    internal bool SubmitWork(IExecutor? executor, IExecutorWork work)
+    {
+        CheckThread();
+        CheckClosed();
+        bool useDefault = executor is null;
+        if (useDefault && _defaultExecutorShutDown)
+        {
+            throw new InvalidOperationException("The default executor has been shut down.");
+        }
+
+        (executor ?? _defaultExecutor).Execute(work);
+        _executorCallsInFlight++;
+        if (useDefault)
+        {
+            _defaultExecutorOutstanding++;
+        }
+
+        return useDefault;
+    }
+
     private void CloseExecutors()
     {
         _defaultExecutorShutDown = true;

@@ -15,6 +15,7 @@ public sealed partial class SeedTourTests
     [
         "001-generator",
         "001-create-task",
+        "001-open-file",
         "003-await",
         "003-await-another",
         "003-create-task",
@@ -33,6 +34,7 @@ public sealed partial class SeedTourTests
     {
         { "001-generator", ["Received value: 3", "Received value: 4"] },
         { "001-create-task", ["Coroutine function started", "Coroutine function finished"] },
+        { "001-open-file", ["文件和网络IO的异步化", "async with asyncio.open(filename) as f"] },
         { "003-await", ["协程开始,等待 2 秒", "协程结束", "等待了 2 秒的结果"] },
         { "003-await-another", ["另一个协程的结果"] },
         { "003-exception", ["Caught an error: Something went wrong!"] },

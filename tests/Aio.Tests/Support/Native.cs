@@ -34,6 +34,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     private static partial int CloseFd(int fd);
 
+    [LibraryImport(Library, EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MkFifo(string path, uint mode);
+
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int sig);
 
@@ -95,6 +98,15 @@ internal static unsafe partial class Native
         fixed (byte* p = buffer)
         {
             return (int)Read(fd, p, buffer.Length);
+        }
+    }
+
+    /// <summary>Creates a named pipe (FIFO) at <paramref name="path"/>, readable and writable by the owner.</summary>
+    public static void MakeFifo(string path)
+    {
+        if (MkFifo(path, 0x180) != 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "mkfifo failed");
         }
     }
 
