@@ -239,6 +239,35 @@ public sealed class SockOperationTests
     }
 
     [Fact]
+    public void NameThatDoesNotResolve_SocketException_WhileTheLoopKeepsServing()
+    {
+        LoopTest.WithinSeconds(60, () => LoopTest.Run(async loop =>
+        {
+            int ticks = 0;
+            AioTask ticker = AsyncIO.CreateTask(async () =>
+            {
+                while (true)
+                {
+                    ticks++;
+                    await AsyncIO.Sleep(0.001);
+                }
+            });
+
+            // ".invalid" is reserved never to resolve (RFC 2606). Without a reachable name server the
+            // resolver answers "try again" instead of "no such host": a SocketException all the same.
+            SocketException error = await AioAssert.ThrowsAsync<SocketException, IPEndPoint[]>(
+                () => loop.GetAddrInfoAsync("no-such-host.invalid", 80));
+            Assert.Contains(error.SocketErrorCode, new[] { SocketError.HostNotFound, SocketError.TryAgain, SocketError.NoData });
+
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await AioAssert.ThrowsAsync<SocketException>(async () => await loop.SockConnectAsync(client, new DnsEndPoint("no-such-host.invalid", 80)));
+            Assert.True(ticks > 0);
+            ticker.Cancel();
+            await AioAssert.ThrowsAsync<CancelledException>(ticker);
+        }));
+    }
+
+    [Fact]
     public void GetAddrInfo_AddressLiteral_IsReturnedWithoutALookup()
     {
         LoopTest.Run(async loop =>
