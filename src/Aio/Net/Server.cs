@@ -60,6 +60,9 @@ public sealed class Server : IAsyncDisposable, ILoopResource
     /// <summary>How many accepted connections are open.</summary>
     public int ActiveConnections => _clients.Count;
 
+    /// <summary>The accepted connections that are open (for tests).</summary>
+    internal IReadOnlyCollection<Transport> Clients => _clients;
+
     /// <summary>Starts accepting connections, if not already; asyncio's <c>start_serving()</c>.</summary>
     /// <exception cref="InvalidOperationException">The server is closed.</exception>
     public void StartServing()

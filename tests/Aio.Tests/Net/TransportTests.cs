@@ -283,6 +283,48 @@ public sealed class TransportTests
         }));
     }
 
+    [Fact]
+    public void DebugMode_ServerAndConnectionLeftOpenAtClose_AreReported()
+    {
+        var reports = new List<LoopExceptionContext>();
+        var loop = new EventLoop(new EventLoopOptions { Debug = true });
+        Server? server = null;
+        Transport? transport = null;
+        try
+        {
+            loop.SetExceptionHandler((_, context) => reports.Add(context));
+            loop.RunUntilComplete(loop.CreateTask(Leave()));
+        }
+        finally
+        {
+            loop.Close();
+        }
+
+        int port = ((IPEndPoint)server!.Sockets[0].LocalEndPoint!).Port;
+        Assert.Contains(reports, r => r.Message == $"Unclosed <Server sockets=[127.0.0.1:{port}]>");
+        Assert.Contains(reports, r => r.Message.StartsWith("Unclosed transport fd=", StringComparison.Ordinal)
+            && r.Message.EndsWith($"127.0.0.1:{port}", StringComparison.Ordinal));
+
+        // The loop only reports them (as asyncio warns): closing is their owner's business.
+        transport!.Socket.Dispose();
+        foreach (Transport accepted in server.Clients)
+        {
+            accepted.Socket.Dispose();
+        }
+
+        foreach (Socket socket in server.Sockets)
+        {
+            socket.Dispose();
+        }
+
+        async Coroutine Leave()
+        {
+            server = await AsyncIO.GetRunningLoop().CreateServerAsync(() => new EchoProtocol([]), "127.0.0.1", 0);
+            int port = ((IPEndPoint)server.Sockets[0].LocalEndPoint!).Port;
+            (transport, _) = await AsyncIO.GetRunningLoop().CreateConnectionAsync(() => new Recorder([]), "127.0.0.1", port);
+        }
+    }
+
     // ---- protocols --------------------------------------------------------------------------------
 
     /// <summary>Echoes what it receives and logs its callbacks.</summary>
