@@ -132,32 +132,13 @@ internal sealed class SocketTransport : Transport, ILoopResource
         if (_buffer.Count == 0)
         {
             // The usual case: the kernel takes it all, nothing is copied.
-            while (!data.IsEmpty)
-            {
-                int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
-                if (error == SocketError.Success)
-                {
-                    data = data[sent..];
-                    continue;
-                }
-
-                if (error == SocketError.WouldBlock)
-                {
-                    _source.Writable = false;
-                    break;
-                }
-
-                if (error != SocketError.Interrupted)
-                {
-                    FatalError(new SocketException((int)error), "Fatal write error on socket transport");
-                    return;
-                }
-            }
-
-            if (data.IsEmpty)
+            int sent = SendUntilBlocked(data);
+            if (sent < 0 || sent == data.Length)
             {
                 return;
             }
+
+            data = data[sent..];
         }
 
         _buffer.Append(data);
@@ -217,28 +198,13 @@ internal sealed class SocketTransport : Transport, ILoopResource
             return;
         }
 
-        while (_buffer.Count > 0)
+        int sent = SendUntilBlocked(_buffer.Pending);
+        if (sent < 0)
         {
-            int sent = _socket.Send(_buffer.Pending, SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
-            {
-                _buffer.Consume(sent);
-                continue;
-            }
-
-            if (error == SocketError.WouldBlock)
-            {
-                _source.Writable = false;
-                break;
-            }
-
-            if (error != SocketError.Interrupted)
-            {
-                FatalError(new SocketException((int)error), "Fatal write error on socket transport");
-                return;
-            }
+            return;
         }
 
+        _buffer.Consume(sent);
         MaybeResumeProtocol();
         if (_buffer.Count == 0)
         {
@@ -251,6 +217,34 @@ internal sealed class SocketTransport : Transport, ILoopResource
                 ShutdownSend();
             }
         }
+    }
+
+    /// <summary>Sends as much of <paramref name="data"/> as the kernel takes.</summary>
+    /// <returns>How many bytes were sent (fewer than asked when the socket would block, which clears
+    /// <see cref="IoSource.Writable"/>); -1 after a fatal error, which has closed the transport.</returns>
+    private int SendUntilBlocked(ReadOnlySpan<byte> data)
+    {
+        int total = 0;
+        while (total < data.Length)
+        {
+            int sent = _socket.Send(data[total..], SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success)
+            {
+                total += sent;
+            }
+            else if (error == SocketError.WouldBlock)
+            {
+                _source.Writable = false;
+                break;
+            }
+            else if (error != SocketError.Interrupted)
+            {
+                FatalError(new SocketException((int)error), "Fatal write error on socket transport");
+                return -1;
+            }
+        }
+
+        return total;
     }
 
     private void ShutdownSend()
