@@ -380,6 +380,17 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
             return;
         }
 
+        if (_buffer.Count == 0 && _waiting.First is { Role: ReadSome or ReadInto } node)
+        {
+            // A read of "what there is" waits and nothing is buffered: hand it the bytes straight from the
+            // transport, so an idle connection keeps no buffer at all. Only the rest is buffered.
+            data = Deliver(node, data);
+            if (data.IsEmpty)
+            {
+                return;
+            }
+        }
+
         _buffer.Append(data);
         ServeWaiting();
         PauseIfFull();
@@ -440,6 +451,29 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
                 node.Grant();
             }
         }
+    }
+
+    /// <summary>Completes the waiting read of "what there is" from <paramref name="data"/>.</summary>
+    /// <returns>What the read did not take.</returns>
+    private ReadOnlySpan<byte> Deliver(WaitNode node, ReadOnlySpan<byte> data)
+    {
+        _waiting.Remove(node);
+        if (node.Role == ReadInto)
+        {
+            int copied = Math.Min(_into.Length, data.Length);
+            data[..copied].CopyTo(_into.Span);
+            _filled = _into[..copied];
+            _filledBy = node;
+            _into = default;
+            ((WaitNode<int>)node).Value = copied;
+            node.Grant();
+            return data[copied..];
+        }
+
+        int taken = Math.Min(_count, data.Length);
+        ((WaitNode<byte[]>)node).Value = data[..taken].ToArray();
+        node.Grant();
+        return data[taken..];
     }
 
     private void PauseIfFull()

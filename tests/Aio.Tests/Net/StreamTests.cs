@@ -158,8 +158,11 @@ public sealed class StreamTests
         }, allowHandlerReports: true));
     }
 
-    [Fact]
-    public void CancelledRead_LosesNothing_WhetherWaitingOrAlreadyCompleted()
+    [Theory]
+    [InlineData("readline")]
+    [InlineData("read")]
+    [InlineData("read-into")]
+    public void CancelledRead_LosesNothing_WhetherWaitingOrAlreadyCompleted(string kind)
     {
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
@@ -174,13 +177,13 @@ public sealed class StreamTests
             await AioAssert.WaitUntil(() => serverWriter is not null);
 
             // Cancelled while it waits: takes nothing.
-            AioTask<byte[]> waiting = AsyncIO.CreateTask(ReadLine(reader));
+            AioTask<byte[]> waiting = AsyncIO.CreateTask(Read(reader, kind));
             await AsyncIO.Sleep(0);
             waiting.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(waiting);
 
-            // Completed by the arriving line, cancelled before it resumed: the line goes back.
-            AioTask<byte[]> completed = AsyncIO.CreateTask(ReadLine(reader));
+            // Completed by the arriving bytes, cancelled before it resumed: the bytes go back.
+            AioTask<byte[]> completed = AsyncIO.CreateTask(Read(reader, kind));
             await AsyncIO.Sleep(0);
             serverWriter!.Write("kept\n"u8);
 
@@ -197,7 +200,20 @@ public sealed class StreamTests
             writer.Close();
         }));
 
-        static async Coroutine<byte[]> ReadLine(AsyncStreamReader reader) => await reader.ReadLineAsync();
+        static async Coroutine<byte[]> Read(AsyncStreamReader reader, string kind)
+        {
+            switch (kind)
+            {
+                case "readline":
+                    return await reader.ReadLineAsync();
+                case "read":
+                    return await reader.ReadAsync(100);
+                default:
+                    byte[] buffer = new byte[100];
+                    int n = await reader.ReadAsync(buffer.AsMemory());
+                    return buffer[..n];
+            }
+        }
     }
 
     [Fact]
