@@ -185,9 +185,9 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Closes the loop: drops pending callbacks and timers, stops watching descriptors and signals, shuts
-    /// the default executor down without waiting, and releases the reactor; asyncio's <c>close()</c>.
-    /// Idempotent.
+    /// Closes the loop: drops pending callbacks and timers, stops watching descriptors and signals, kills
+    /// the subprocesses still running (and reaps them off the loop), shuts the default executor down
+    /// without waiting, and releases the reactor; asyncio's <c>close()</c>. Idempotent.
     /// </summary>
     /// <exception cref="InvalidOperationException">The loop is running.</exception>
     public void Close()
@@ -212,6 +212,7 @@ public sealed partial class EventLoop : IDisposable
         Timers.Clear();
         _threadsafe.Clear();
         CloseSignals();
+        CloseChildren();
         CloseIo();
         CloseExecutors();
         _reactor.Dispose();

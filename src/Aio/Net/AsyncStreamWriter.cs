@@ -45,11 +45,15 @@ public sealed class AsyncStreamWriter
 
     /// <summary>Waits while the write buffer is above its high-water mark; asyncio's <c>drain()</c>.</summary>
     /// <returns>Completes at once when there is room. Await it exactly once.</returns>
-    /// <remarks>A cancellation point when it waits.</remarks>
+    /// <remarks>A cancellation point when it waits. While the transport is closing, it waits for the
+    /// connection to be lost and then throws, so that a loop of writes and drains hears of a connection
+    /// that went away (asyncio yields once for the same reason).</remarks>
     /// <exception cref="Exception">The connection's error, if it failed (a reset, say).</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The connection was lost while waiting, or
     /// before (<see cref="System.Net.Sockets.SocketError.ConnectionReset"/>), as asyncio's
     /// <c>ConnectionResetError('Connection lost')</c>.</exception>
+    /// <exception cref="IOException">For a subprocess's stdin: the process exited or closed its stdin
+    /// (a broken pipe).</exception>
     public ValueTask DrainAsync()
     {
         if (Reader?.Exception is { } error)

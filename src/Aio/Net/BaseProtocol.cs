@@ -14,6 +14,12 @@ public abstract class BaseProtocol
     {
     }
 
+    /// <summary>Calls the stream protocol's <c>ConnectionMade</c> with <paramref name="transport"/>; a
+    /// datagram protocol has none for a stream transport.</summary>
+    internal virtual void MadeWith(Transport transport)
+    {
+    }
+
     /// <summary>The connection is lost or closed; asyncio's <c>connection_lost()</c>. Called once, last.</summary>
     /// <param name="exception">Why, when it was an error (the peer reset the connection, say); null when
     /// it was closed normally or the peer closed its side.</param>

@@ -15,6 +15,9 @@ public abstract class BufferedProtocol : BaseProtocol
     {
     }
 
+    /// <inheritdoc/>
+    internal sealed override void MadeWith(Transport transport) => ConnectionMade(transport);
+
     /// <summary>Asks for the buffer the next receive writes into; asyncio's <c>get_buffer()</c>.</summary>
     /// <param name="sizeHint">How much the transport would like (-1: no preference).</param>
     /// <returns>A buffer of at least one byte.</returns>

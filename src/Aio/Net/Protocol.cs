@@ -15,6 +15,9 @@ public abstract class Protocol : BaseProtocol
     {
     }
 
+    /// <inheritdoc/>
+    internal sealed override void MadeWith(Transport transport) => ConnectionMade(transport);
+
     /// <summary>Bytes arrived; asyncio's <c>data_received()</c>.</summary>
     /// <param name="data">The bytes. They live in the loop's receive buffer and are valid only during the
     /// call: copy what you keep.</param>

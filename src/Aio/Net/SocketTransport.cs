@@ -462,15 +462,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
         _started = true;
         try
         {
-            switch (_protocol)
-            {
-                case Aio.Net.Protocol p:
-                    p.ConnectionMade(this);
-                    break;
-                case BufferedProtocol b:
-                    b.ConnectionMade(this);
-                    break;
-            }
+            _protocol.MadeWith(this);
         }
         catch (Exception e)
         {

@@ -9,38 +9,55 @@ namespace Aio.Net;
 /// <see cref="AsyncStreamWriter.DrainAsync"/> wait while the transport has paused writing, and, on a
 /// server, starts the client's handler as a task.
 /// </summary>
+/// <remarks>A subprocess's pipes use it too, one direction each: stdout and stderr with a reader and no
+/// writer, stdin with a writer and no reader.</remarks>
 internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
 {
     private readonly EventLoop _loop;
-    private readonly AsyncStreamReader _reader;
+    private readonly AsyncStreamReader? _reader;
     private readonly Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? _clientConnected;
     private readonly ParkingLot _drainers = new();
     private WaitNodePool<int> _nodes;
     private Future<bool>? _closed;
+    private Transport? _transport;
     private bool _writingPaused;
     private bool _connectionLost;
     private Exception? _lostWith;
 
-    internal StreamProtocol(EventLoop loop, AsyncStreamReader reader, Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? clientConnected)
+    internal StreamProtocol(EventLoop loop, AsyncStreamReader? reader, Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? clientConnected)
     {
         _loop = loop;
         _reader = reader;
         _clientConnected = clientConnected;
     }
 
-    /// <summary>The writer, once connected.</summary>
+    /// <summary>The writer, once connected (or made early by <see cref="CreateWriter"/>); none for a
+    /// read-only pipe.</summary>
     internal AsyncStreamWriter? Writer { get; private set; }
 
     /// <summary>Completes when the connection is lost.</summary>
     internal Future<bool> Closed => _closed ??= _loop.CreateFuture<bool>();
 
+    /// <summary>Makes the writer before the transport's <c>ConnectionMade</c> runs, so that a subprocess
+    /// hands out its stdin at once.</summary>
+    internal AsyncStreamWriter CreateWriter(Transport transport)
+    {
+        _transport = transport;
+        return Writer = new AsyncStreamWriter(transport, this, _reader);
+    }
+
     public override void ConnectionMade(Transport transport)
     {
-        _reader.SetTransport(transport);
-        Writer = new AsyncStreamWriter(transport, this, _reader);
+        _transport = transport;
+        _reader?.SetTransport(transport);
+        if (transport is not PipeReadTransport)
+        {
+            Writer ??= new AsyncStreamWriter(transport, this, _reader);
+        }
+
         if (_clientConnected is not null)
         {
-            AioTask handler = AsyncIO.CreateTask(_clientConnected(_reader, Writer), "client_connected_cb");
+            AioTask handler = AsyncIO.CreateTask(_clientConnected(_reader!, Writer!), "client_connected_cb");
             handler.AddDoneCallback(f =>
             {
                 // As asyncio (3.8+): a handler that failed is reported, and its connection closed.
@@ -54,11 +71,11 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         }
     }
 
-    public override void DataReceived(ReadOnlySpan<byte> data) => _reader.FeedData(data);
+    public override void DataReceived(ReadOnlySpan<byte> data) => _reader?.FeedData(data);
 
     public override bool EofReceived()
     {
-        _reader.FeedEof();
+        _reader?.FeedEof();
 
         // Keep the connection open for writing: the handler decides when to close.
         return true;
@@ -70,14 +87,14 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _lostWith = exception;
         if (exception is null)
         {
-            _reader.FeedEof();
+            _reader?.FeedEof();
         }
         else
         {
-            _reader.SetException(exception);
+            _reader?.SetException(exception);
         }
 
-        _drainers.FailAll(() => exception ?? new SocketException((int)SocketError.ConnectionReset));
+        _drainers.FailAll(() => exception ?? LostError());
         Closed.SetResult(true);
     }
 
@@ -94,10 +111,13 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _loop.CheckThread();
         if (_connectionLost)
         {
-            return ValueTask.FromException(_lostWith ?? new SocketException((int)SocketError.ConnectionReset));
+            return ValueTask.FromException(_lostWith ?? LostError());
         }
 
-        if (!_writingPaused)
+        // A closing transport is about to lose its connection: wait for that, as asyncio's drain() yields
+        // once for it. Otherwise `Write(...); await DrainAsync();` in a loop would keep completing at once
+        // on a transport that drops its writes (a pipe whose reader exited), and never hear of the end.
+        if (!_writingPaused && _transport is not { IsClosing: true })
         {
             return default;
         }
@@ -106,6 +126,13 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _drainers.Park(node);
         return node.AsVoidValueTask();
     }
+
+    /// <summary>What a drain raises once the connection was closed without an error: asyncio's
+    /// <c>ConnectionResetError('Connection lost')</c> — for a pipe, a broken pipe (the process closed its
+    /// stdin or exited).</summary>
+    private Exception LostError() => _transport is PipeWriteTransport
+        ? PipeErrors.BrokenPipe()
+        : new SocketException((int)SocketError.ConnectionReset);
 
     int IWaitOwner<int>.OnGranted(WaitNode<int> node) => 0;
 

@@ -9,7 +9,8 @@ namespace Aio.Net;
 /// pause when the buffer goes above the high-water mark.
 /// </summary>
 /// <remarks>Loop thread only. Created by the loop (<c>CreateServerAsync</c>, <c>CreateConnectionAsync</c>
-/// and their Unix variants), never directly.</remarks>
+/// and their Unix variants), never directly. A subprocess's pipes are transports too: its stdin writes
+/// only (reading members throw <see cref="NotSupportedException"/>), its stdout and stderr read only.</remarks>
 public abstract class Transport
 {
     private protected Transport()
@@ -26,8 +27,8 @@ public abstract class Transport
     public abstract bool IsReading { get; }
 
     /// <summary>The connection's socket; asyncio's <c>get_extra_info('socket')</c>. Do not read from or
-    /// close it directly.</summary>
-    public abstract Socket Socket { get; }
+    /// close it directly. Null for a transport that is not a socket: a subprocess's pipes.</summary>
+    public abstract Socket? Socket { get; }
 
     /// <summary>The peer's address; asyncio's <c>get_extra_info('peername')</c>.</summary>
     public abstract EndPoint? PeerName { get; }

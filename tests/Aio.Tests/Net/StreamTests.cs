@@ -309,6 +309,35 @@ public sealed class StreamTests
         }
     }
 
+    [Fact]
+    public void Drain_WritingInALoopAfterThePeerWentAway_ThrowsInsteadOfCompletingForever()
+    {
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            await using Server server = await AsyncIO.StartServerAsync(async (r, w) =>
+            {
+                w.Transport.Abort();
+                await w.WaitClosedAsync();
+            }, "127.0.0.1", 0);
+            var (reader, writer) = await AsyncIO.OpenConnectionAsync("127.0.0.1", PortOf(server));
+            Assert.Empty(await reader.ReadAsync());
+
+            // The peer is gone: the first write draws a reset, the transport fails and drops what is
+            // written after. A drain that completed at once would keep this loop from ever yielding to hear
+            // of it. Small writes, so that the kernel takes each one and writing never pauses.
+            byte[] chunk = new byte[100];
+            await AioAssert.ThrowsAsync<SocketException>(async () =>
+            {
+                for (int i = 0; i < 100_000; i++)
+                {
+                    writer.Write(chunk);
+                    await writer.DrainAsync();
+                }
+            });
+            Assert.True(writer.IsClosing);
+        }));
+    }
+
     private static int PortOf(Server server) => ((IPEndPoint)server.Sockets[0].LocalEndPoint!).Port;
 
     private static int PortOf(Socket socket) => ((IPEndPoint)socket.LocalEndPoint!).Port;

@@ -306,10 +306,10 @@ public sealed class TransportTests
             && r.Message.EndsWith($"127.0.0.1:{port}", StringComparison.Ordinal));
 
         // The loop only reports them (as asyncio warns): closing is their owner's business.
-        transport!.Socket.Dispose();
+        transport!.Socket!.Dispose();
         foreach (Transport accepted in server.Clients)
         {
-            accepted.Socket.Dispose();
+            accepted.Socket!.Dispose();
         }
 
         foreach (Socket socket in server.Sockets)

@@ -43,6 +43,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "getpid")]
     private static partial int GetPid();
 
+    [LibraryImport(Library, EntryPoint = "waitpid", SetLastError = true)]
+    private static partial int WaitPidCore(int pid, int* status, int options);
+
     /// <summary>Creates a non-blocking pipe.</summary>
     public static (int Read, int Write) CreatePipe()
     {
@@ -108,6 +111,19 @@ internal static unsafe partial class Native
         {
             throw new Win32Exception(Marshal.GetLastPInvokeError(), "mkfifo failed");
         }
+    }
+
+    /// <summary>Waits for child <paramref name="pid"/> and reaps it, as a SIGCHLD handler calling
+    /// <c>waitpid</c> would; returns its raw wait status.</summary>
+    public static int WaitPid(int pid)
+    {
+        int status;
+        if (WaitPidCore(pid, &status, 0) != pid)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "waitpid failed");
+        }
+
+        return status;
     }
 
     /// <summary>Closes a descriptor, ignoring errors (tests close in finally blocks).</summary>
