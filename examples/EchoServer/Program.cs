@@ -6,15 +6,17 @@ using SeedTour.Seeds;
 
 // Serves echo on 127.0.0.1 until SIGINT or SIGTERM, then exits cleanly with status 0.
 //
-//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock|streams|protocol] [--backlog 1024]
+//   dotnet run -c Release --project examples/EchoServer -- --port 8888 [--mode sock|streams|protocol] [--backlog 1024] [--loops N]
 //
 // Once listening it prints "listening on 127.0.0.1:PORT" (with --port 0, the port the kernel chose).
+// --loops N (N > 1) runs the mode thread-per-core: N loops on N threads (LoopGroupMode.cs).
 
-const string Usage = "usage: EchoServer --port PORT [--mode sock|streams|protocol] [--backlog N]";
+const string Usage = "usage: EchoServer --port PORT [--mode sock|streams|protocol] [--backlog N] [--loops N]";
 
 int port = -1;
 string mode = "sock";
 int backlog = 1024;
+int loops = 1;
 for (int i = 0; i < args.Length; i++)
 {
     string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -30,6 +32,10 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--backlog" when int.TryParse(value, out int b) && b > 0:
             backlog = b;
+            i++;
+            break;
+        case "--loops" when int.TryParse(value, out int n) && n > 0:
+            loops = n;
             i++;
             break;
         default:
@@ -56,6 +62,17 @@ if (serve is null)
 {
     Console.Error.WriteLine($"EchoServer: unknown mode '{mode}'; the modes are: sock, streams, protocol.");
     return 2;
+}
+
+if (loops > 1)
+{
+    if (!LoopGroupMode.Supports(mode))
+    {
+        Console.Error.WriteLine($"EchoServer: mode '{mode}' does not run with --loops yet.");
+        return 2;
+    }
+
+    return LoopGroupMode.Run(mode, new IPEndPoint(IPAddress.Loopback, port), backlog, loops);
 }
 
 AsyncIO.Run(Main(serve, new IPEndPoint(IPAddress.Loopback, port), backlog));

@@ -17,7 +17,7 @@ internal static class ProtocolMode
     }
 
     /// <summary>Echoes; stops reading while the peer does not read its echoes, so nothing piles up.</summary>
-    private sealed class EchoProtocol : Protocol
+    internal sealed class EchoProtocol : Protocol
     {
         private Transport? _transport;
 

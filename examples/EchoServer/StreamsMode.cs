@@ -15,7 +15,7 @@ internal static class StreamsMode
         await GracefulShutdown.ServeUntilCancelled(server);
     }
 
-    private static async Coroutine HandleEcho(AsyncStreamReader reader, AsyncStreamWriter writer)
+    internal static async Coroutine HandleEcho(AsyncStreamReader reader, AsyncStreamWriter writer)
     {
         try
         {

@@ -7,6 +7,7 @@ using Aio;
 // its own terms: the runner's Ctrl+C handling must then stay out of the way.
 // With "task-tree", the loop writes its task tree to stderr on SIGUSR1, and the program says whether
 // debug mode is on (AIO_DEBUG decides) before printing "ready".
+// With "accept-emfile", a server runs out of descriptors while accepting (AcceptOutOfDescriptors.cs).
 try
 {
     switch (args.Length > 0 ? args[0] : "")
@@ -14,6 +15,8 @@ try
         case "own-sigint":
             AsyncIO.Run(ServeWithOwnHandler());
             break;
+        case "accept-emfile":
+            return Aio.TestHost.AcceptOutOfDescriptors.Run();
         case "task-tree":
             // SIGUSR1 is 10 on Linux.
             AsyncIO.Run(ServeTaskTree(), new EventLoopOptions { TaskTreeSignal = (PosixSignal)10 });

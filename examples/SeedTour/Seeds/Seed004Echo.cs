@@ -50,6 +50,21 @@ internal static class Seed004Echo
         }
     }
 
+    // The accept loop of EchoServer on a socket already bound and listening: `examples/EchoServer
+    // --loops N` runs it on each loop's own SO_REUSEPORT socket. The seed tour does not use it.
+    public static async Coroutine EchoServerOn(Socket serverSocket)
+    {
+        using (serverSocket)
+        {
+            serverSocket.Blocking = false;
+            while (true)
+            {
+                var (client, addr) = await AsyncIO.GetRunningLoop().SockAcceptAsync(serverSocket);
+                _ = AsyncIO.CreateTask(EchoHandler(client));
+            }
+        }
+    }
+
     public static async Coroutine EchoHandler(Socket client)
     {
         try

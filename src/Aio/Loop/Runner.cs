@@ -61,14 +61,22 @@ internal static class Runner
             interrupt?.Dispose();
             try
             {
-                CancelAllTasks(loop);
-                loop.RunUntilComplete(loop.ShutdownDefaultExecutor());
+                ShutDown(loop);
             }
             finally
             {
                 loop.Close();
             }
         }
+    }
+
+    /// <summary>What happens between the main task's end and closing the loop: every task still alive is
+    /// cancelled and awaited, then the default executor is shut down. Shared with <see cref="LoopGroup"/>,
+    /// whose loops end the same way.</summary>
+    internal static void ShutDown(EventLoop loop)
+    {
+        CancelAllTasks(loop);
+        loop.RunUntilComplete(loop.ShutdownDefaultExecutor());
     }
 
     /// <summary>Cancels every live task, waits for them, and reports the ones that failed instead of

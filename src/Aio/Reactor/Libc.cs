@@ -85,6 +85,16 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)]
     internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    /// <summary>The size of a <c>cpu_set_t</c>: 1,024 CPUs.</summary>
+    internal const int CpuSetBytes = 128;
+
+    /// <summary>Pid 0 is the calling thread, so a loop group pins each of its threads from the thread itself.</summary>
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int sched_setaffinity(int pid, nuint cpuSetSize, ulong* mask);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int sched_getaffinity(int pid, nuint cpuSetSize, ulong* mask);
+
     /// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct Timespec

@@ -57,6 +57,61 @@ public sealed class EchoServerTests
         }
     }
 
+    [Theory]
+    [InlineData("sock")]
+    [InlineData("streams")]
+    [InlineData("protocol")]
+    public async Task TwoLoops_EchoEveryClient_AndStopCleanlyOnSignals(string mode)
+    {
+        using Process server = ExampleProcess.Start("EchoServer", "--port", "0", "--mode", mode, "--loops", "2");
+        try
+        {
+            int port = await ReadPort(server);
+            Assert.Contains("aio-loop-0", ThreadNames(server));
+            Assert.Contains("aio-loop-1", ThreadNames(server));
+
+            // Enough clients that the kernel, hashing their ports, sends some to each loop's socket.
+            using var clients = new ClientSet();
+            for (int i = 0; i < 32; i++)
+            {
+                clients.Add(Connect(port));
+            }
+
+            foreach (int size in new[] { 1, 1024, 200_000 })
+            {
+                for (int i = 0; i < clients.Count; i++)
+                {
+                    byte[] message = Pattern(size, seed: i + size);
+                    Assert.Equal(message, Exchange(clients[i], message));
+                }
+            }
+
+            Native.SendSignal(server.Id, 15);
+            if (mode != "sock")
+            {
+                // The first signal stops accepting on both loops; open connections are still served during
+                // the grace period, until a second signal aborts them.
+                Assert.True(SpinWait.SpinUntil(() => IsRefused(port), TimeSpan.FromSeconds(20)), "the loops kept accepting after SIGTERM");
+                byte[] late = Pattern(1000, seed: 7);
+                Assert.Equal(late, Exchange(clients[^1], late));
+                Native.SendSignal(server.Id, 15);
+            }
+
+            Assert.True(server.WaitForExit(20_000), "the server did not exit within 20 s of SIGTERM");
+            Assert.Equal(0, server.ExitCode);
+            string rest = await server.StandardOutput.ReadToEndAsync();
+            Assert.Contains("stopped", rest);
+            Assert.Equal(string.Empty, await server.StandardError.ReadToEndAsync());
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     [Fact]
     public async Task UnknownMode_ExitsWithUsage()
     {
@@ -72,6 +127,31 @@ public sealed class EchoServerTests
         string text = (await line) ?? throw new InvalidOperationException("the server exited: " + await server.StandardError.ReadToEndAsync());
         Assert.StartsWith("listening on 127.0.0.1:", text);
         return int.Parse(text["listening on 127.0.0.1:".Length..]);
+    }
+
+    /// <summary>The names of the process's threads, as Linux shows them.</summary>
+    private static string[] ThreadNames(Process process) =>
+        Directory.GetDirectories($"/proc/{process.Id}/task")
+            .Select(task => File.ReadAllText(Path.Combine(task, "comm")).Trim())
+            .ToArray();
+
+    private static bool IsRefused(int port)
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Connect(new IPEndPoint(IPAddress.Loopback, port));
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // It reached a listening socket that closed with it in its backlog: not refused yet.
+            return false;
+        }
     }
 
     private static Socket Connect(int port)

@@ -40,6 +40,11 @@ public static class Descriptors
         // to run first does not see them as its leak.
         LoopTest.Run(async _ => await AsyncIO.Sleep(0));
         _ = new System.Diagnostics.StackTrace(fNeedFileInfo: true).ToString();
+
+        // Every assembly loaded keeps two descriptors open. The resolver's is loaded late and at no
+        // predictable moment: GetAddrInfoAsync given an address literal never calls Dns, so the assembly
+        // is loaded when the JIT recompiles that method after enough calls — possibly mid-count.
+        _ = typeof(System.Net.Dns).Assembly.FullName;
         using Socket listener = LoopbackSockets.Listen(1);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.ConnectAsync(listener.LocalEndPoint!).GetAwaiter().GetResult();
