@@ -11,6 +11,9 @@ namespace Aio.Net;
 /// </summary>
 internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
 {
+    /// <summary>The role of a drain the <see cref="Stream"/> adapter waits on.</summary>
+    private const byte StreamDrain = 1;
+
     private readonly EventLoop _loop;
     private readonly AsyncStreamReader _reader;
     private readonly Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? _clientConnected;
@@ -77,7 +80,12 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
             _reader.SetException(exception);
         }
 
-        _drainers.FailAll(() => exception ?? new SocketException((int)SocketError.ConnectionReset));
+        while (_drainers.First is { } node)
+        {
+            Exception error = exception ?? new SocketException((int)SocketError.ConnectionReset);
+            node.LeaveFailed(node.Role == StreamDrain ? StreamErrors.Write(error) : error);
+        }
+
         Closed.SetResult(true);
     }
 
@@ -89,12 +97,20 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _drainers.UnparkAll();
     }
 
-    internal ValueTask DrainAsync()
+    internal ValueTask DrainAsync() => DrainAsync(forStream: false, out _);
+
+    /// <summary>Waits while the transport has paused writing.</summary>
+    /// <param name="forStream">For the <see cref="Stream"/> adapter: the connection's error comes wrapped
+    /// in an <see cref="IOException"/>.</param>
+    /// <param name="waiting">The wait, when it could not complete at once.</param>
+    internal ValueTask DrainAsync(bool forStream, out WaitNode<int>? waiting)
     {
         _loop.CheckThread();
+        waiting = null;
         if (_connectionLost)
         {
-            return ValueTask.FromException(_lostWith ?? new SocketException((int)SocketError.ConnectionReset));
+            Exception error = _lostWith ?? new SocketException((int)SocketError.ConnectionReset);
+            return ValueTask.FromException(forStream ? StreamErrors.Write(error) : error);
         }
 
         if (!_writingPaused)
@@ -103,7 +119,10 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         }
 
         WaitNode<int> node = _nodes.Rent(_loop, this);
+        node.Role = forStream ? StreamDrain : (byte)0;
+        node.ResumeWithoutContext = forStream;
         _drainers.Park(node);
+        waiting = node;
         return node.AsVoidValueTask();
     }
 
