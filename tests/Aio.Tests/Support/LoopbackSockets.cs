@@ -40,6 +40,15 @@ public static class Descriptors
         // to run first does not see them as its leak.
         LoopTest.Run(async _ => await AsyncIO.Sleep(0));
         _ = new System.Diagnostics.StackTrace(fNeedFileInfo: true).ToString();
+
+        // The runtime maps an assembly when the first method using it is compiled — sometimes by the tiered
+        // compiler's background thread, in the middle of a test (System.Net.NameResolution, for the loop's
+        // resolver, was seen so): map every assembly the library uses up front.
+        foreach (System.Reflection.AssemblyName name in typeof(EventLoop).Assembly.GetReferencedAssemblies())
+        {
+            System.Reflection.Assembly.Load(name);
+        }
+
         using Socket listener = LoopbackSockets.Listen(1);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.ConnectAsync(listener.LocalEndPoint!).GetAwaiter().GetResult();
