@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Aio.Net;
 using Aio.Sockets;
@@ -26,15 +27,27 @@ public sealed partial class EventLoop
     /// the same port and the kernel spreads connections over them.</param>
     /// <param name="startServing">Whether to accept at once; otherwise call
     /// <see cref="Server.StartServing"/> or <see cref="Server.ServeForeverAsync"/>.</param>
+    /// <param name="ssl">TLS for every connection (asyncio's <c>ssl=</c>): each protocol sees plaintext
+    /// through a TLS transport, and its <c>ConnectionMade</c> runs once the handshake is done. A connection
+    /// whose handshake fails is closed, and reported to the exception handler in debug mode only, as
+    /// asyncio does.</param>
+    /// <param name="sslHandshakeTimeout">Seconds a TLS handshake may take before its connection is aborted;
+    /// null for 60, asyncio's default. Only with <paramref name="ssl"/>.</param>
     /// <returns>The server.</returns>
     /// <remarks>Loop thread only. <c>SO_REUSEADDR</c> is set, as asyncio does on Unix.</remarks>
     /// <exception cref="SocketException">The address is in use, or the host does not resolve.</exception>
     public async Coroutine<Server> CreateServerAsync(Func<BaseProtocol> protocolFactory, string? host, int port,
-        int backlog = 100, bool reusePort = false, bool startServing = true)
+        int backlog = 100, bool reusePort = false, bool startServing = true,
+        SslServerAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backlog);
         CheckThread();
+        if (TlsSettings.ForServer(ssl, sslHandshakeTimeout) is { } tls)
+        {
+            protocolFactory = TlsTransport.ServerFactory(this, protocolFactory, tls);
+        }
+
         IPEndPoint[] addresses = host is null
             ? [new IPEndPoint(IPAddress.Any, port), new IPEndPoint(IPAddress.IPv6Any, port)]
             : (await GetAddrInfoAsync(host, port)).Distinct().ToArray();
@@ -130,19 +143,31 @@ public sealed partial class EventLoop
     /// <param name="protocolFactory">Makes the connection's protocol.</param>
     /// <param name="host">A host name or address.</param>
     /// <param name="port">The port.</param>
-    /// <returns>The transport and the protocol, once connected and the protocol's
-    /// <see cref="Protocol.ConnectionMade"/> has run.</returns>
+    /// <param name="ssl">TLS (asyncio's <c>ssl=</c>): the protocol sees plaintext through a TLS transport.
+    /// Without a <see cref="SslClientAuthenticationOptions.TargetHost"/>, the name the server's certificate
+    /// must carry is <paramref name="host"/>, as asyncio's <c>server_hostname</c>.</param>
+    /// <param name="sslHandshakeTimeout">Seconds the TLS handshake may take before the connection is
+    /// aborted; null for 60, asyncio's default. Only with <paramref name="ssl"/>.</param>
+    /// <returns>The transport and the protocol, once connected (with TLS, once the handshake is done) and
+    /// the protocol's <see cref="Protocol.ConnectionMade"/> has run.</returns>
     /// <remarks>Loop thread only. A cancellation point.</remarks>
     /// <exception cref="SocketException">No address connected (the last error), or the host did not resolve.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed, or
+    /// the server's certificate was refused; the connection is closed.</exception>
+    /// <exception cref="IOException">The server closed or reset the connection during the TLS handshake.</exception>
+    /// <exception cref="TimeoutException">The TLS handshake took longer than <paramref name="sslHandshakeTimeout"/>.</exception>
     public async Coroutine<(Transport Transport, TProtocol Protocol)> CreateConnectionAsync<TProtocol>(
-        Func<TProtocol> protocolFactory, string host, int port)
+        Func<TProtocol> protocolFactory, string host, int port,
+        SslClientAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
         where TProtocol : BaseProtocol
     {
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentNullException.ThrowIfNull(host);
         CheckThread();
+        TlsSettings? tls = TlsSettings.ForConnection(ssl, sslHandshakeTimeout, host);
         IPEndPoint[] addresses = await GetAddrInfoAsync(host, port);
         SocketException? last = null;
+        Socket? tlsSocket = null;
         foreach (IPEndPoint address in addresses)
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -150,6 +175,14 @@ public sealed partial class EventLoop
             {
                 socket.NoDelay = true;
                 await SockConnectAsync(socket, address);
+                if (tls is not null)
+                {
+                    // The handshake runs outside this try: its failure is no reason to try the next address,
+                    // and the transport owns the socket from the start.
+                    tlsSocket = socket;
+                    break;
+                }
+
                 var connected = Connected(socket, protocolFactory);
                 await UntilConnectionMade(connected.Item1);
                 return connected;
@@ -164,6 +197,11 @@ public sealed partial class EventLoop
                 socket.Dispose();
                 throw;
             }
+        }
+
+        if (tlsSocket is not null)
+        {
+            return await ConnectedTls(tlsSocket, protocolFactory, tls!);
         }
 
         throw last!;
@@ -310,6 +348,32 @@ public sealed partial class EventLoop
     private (Transport, TProtocol) Connected<TProtocol>(Socket socket, Func<TProtocol> protocolFactory)
         where TProtocol : BaseProtocol
     {
+        TProtocol protocol = TakeOver(socket, protocolFactory);
+        var transport = new SocketTransport(this, socket, protocol, server: null);
+        transport.Start();
+        return (transport, protocol);
+    }
+
+    private async Coroutine<(Transport, TProtocol)> ConnectedTls<TProtocol>(Socket socket, Func<TProtocol> protocolFactory, TlsSettings tls)
+        where TProtocol : BaseProtocol
+    {
+        TProtocol protocol;
+        try
+        {
+            protocol = TakeOver(socket, protocolFactory);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return (await TlsTransport.ConnectAsync(this, socket, protocol, tls), protocol);
+    }
+
+    private TProtocol TakeOver<TProtocol>(Socket socket, Func<TProtocol> protocolFactory)
+        where TProtocol : BaseProtocol
+    {
         // The socket may carry the record of loop socket operations (the connect): the transport takes
         // the descriptor over from it.
         if (SourceOf((int)socket.Handle) is SocketWaits waits && ReferenceEquals(waits.Socket, socket))
@@ -317,10 +381,7 @@ public sealed partial class EventLoop
             DeregisterSource(waits);
         }
 
-        TProtocol protocol = protocolFactory() ?? throw new InvalidOperationException("The protocol factory returned null.");
-        var transport = new SocketTransport(this, socket, protocol, server: null);
-        transport.Start();
-        return (transport, protocol);
+        return protocolFactory() ?? throw new InvalidOperationException("The protocol factory returned null.");
     }
 
     private Server StartListening(Func<BaseProtocol> protocolFactory, List<Socket> sockets, int backlog, bool startServing)

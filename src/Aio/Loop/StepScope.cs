@@ -25,7 +25,7 @@ internal readonly ref struct StepScope
     private readonly ExecutionContext? _previousExecution;
     private readonly bool _nested;
 
-    internal StepScope(EventLoop loop, TaskCore? task, SynchronizationContext context, ExecutionContext? execution)
+    internal StepScope(EventLoop loop, TaskCore? task, SynchronizationContext? context, ExecutionContext? execution)
     {
         _loop = loop;
         _previousTask = loop.CurrentTaskCore;

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using Aio.Net;
 
 namespace Aio;
@@ -11,15 +12,24 @@ public static partial class AsyncIO
     /// <param name="host">A host name (resolved off the loop) or an address.</param>
     /// <param name="port">The port.</param>
     /// <param name="limit">The reader's limit (see <see cref="AsyncStreamReader.Limit"/>).</param>
+    /// <param name="ssl">TLS (asyncio's <c>ssl=</c>): the reader and writer carry plaintext. Without a
+    /// <see cref="SslClientAuthenticationOptions.TargetHost"/>, the server's certificate must name
+    /// <paramref name="host"/>.</param>
+    /// <param name="sslHandshakeTimeout">Seconds the TLS handshake may take; null for 60, asyncio's default.
+    /// Only with <paramref name="ssl"/>.</param>
     /// <returns>The reader and the writer.</returns>
     /// <remarks>Inside a running loop only. A cancellation point.</remarks>
     /// <exception cref="System.Net.Sockets.SocketException">The connection failed, or the host did not resolve.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed, or
+    /// the server's certificate was refused.</exception>
+    /// <exception cref="TimeoutException">The TLS handshake took longer than <paramref name="sslHandshakeTimeout"/>.</exception>
     public static async Coroutine<(AsyncStreamReader Reader, AsyncStreamWriter Writer)> OpenConnectionAsync(
-        string host, int port, int limit = AsyncStreamReader.DefaultLimit)
+        string host, int port, int limit = AsyncStreamReader.DefaultLimit,
+        SslClientAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         EventLoop loop = GetRunningLoop();
         var reader = new AsyncStreamReader(loop, limit);
-        var (_, protocol) = await loop.CreateConnectionAsync(() => new StreamProtocol(loop, reader, null), host, port);
+        var (_, protocol) = await loop.CreateConnectionAsync(() => new StreamProtocol(loop, reader, null), host, port, ssl, sslHandshakeTimeout);
         return (reader, protocol.Writer!);
     }
 
@@ -51,17 +61,22 @@ public static partial class AsyncIO
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="reusePort">Sets <c>SO_REUSEPORT</c> (see <see cref="EventLoop.CreateServerAsync"/>).</param>
     /// <param name="startServing">Whether to accept at once.</param>
+    /// <param name="ssl">TLS for every connection (asyncio's <c>ssl=</c>): the handler starts once the
+    /// handshake is done, with a reader and writer of plaintext. A failed handshake closes its connection
+    /// and never reaches the handler.</param>
+    /// <param name="sslHandshakeTimeout">Seconds a TLS handshake may take; null for 60, asyncio's default.
+    /// Only with <paramref name="ssl"/>.</param>
     /// <returns>The server.</returns>
     /// <remarks>Inside a running loop only.</remarks>
     /// <exception cref="System.Net.Sockets.SocketException">The address is in use, or the host does not resolve.</exception>
     public static Coroutine<Server> StartServerAsync(Func<AsyncStreamReader, AsyncStreamWriter, Coroutine> clientConnected,
         string? host, int port, int limit = AsyncStreamReader.DefaultLimit, int backlog = 100, bool reusePort = false,
-        bool startServing = true)
+        bool startServing = true, SslServerAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(clientConnected);
         EventLoop loop = GetRunningLoop();
         return loop.CreateServerAsync(() => new StreamProtocol(loop, new AsyncStreamReader(loop, limit), clientConnected),
-            host, port, backlog, reusePort, startServing);
+            host, port, backlog, reusePort, startServing, ssl, sslHandshakeTimeout);
     }
 
     /// <summary>Starts a Unix domain socket server with a reader and writer per connection; asyncio's

@@ -49,6 +49,9 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
     private byte[] _separator = s_newline;
     private Memory<byte> _into;
 
+    /// <summary>Whether the current read into <see cref="_into"/> is the <see cref="Stream"/> adapter's.</summary>
+    private bool _streamRead;
+
     /// <summary>What a completed <see cref="ReadAsync(Memory{byte})"/> copied, until its task resumes
     /// (to put back if it was cancelled meanwhile).</summary>
     private Memory<byte> _filled;
@@ -60,6 +63,9 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
         _loop = loop;
         _limit = limit;
     }
+
+    /// <summary>The loop the reader belongs to.</summary>
+    internal EventLoop Loop => _loop;
 
     /// <summary>The most bytes a line or a read up to a separator may span; asyncio's <c>limit</c>.</summary>
     public int Limit => _limit;
@@ -98,19 +104,45 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
             return new ValueTask<int>(0);
         }
 
+        return ReadIntoBuffer(buffer, forStream: false, out _);
+    }
+
+    /// <summary>The read of the connection's <see cref="Stream"/> (see <see cref="AsyncStreamWriter.AsStream"/>):
+    /// as <see cref="ReadAsync(Memory{byte})"/>, except that an empty <paramref name="buffer"/> waits until
+    /// bytes are available (or the stream ends) and then returns 0 — the zero-byte read SslStream and
+    /// Pipelines use to wait without holding a buffer — and that the connection's error comes wrapped in an
+    /// <see cref="IOException"/>.</summary>
+    /// <param name="buffer">Where to put the bytes.</param>
+    /// <param name="waiting">The wait, when the read could not complete at once.</param>
+    /// <returns>How many bytes were read; 0 at the end of the stream, or for an empty buffer.</returns>
+    internal ValueTask<int> ReadForStream(Memory<byte> buffer, out WaitNode<int>? waiting)
+    {
+        _loop.CheckThread();
+        CheckNoReader();
+        return ReadIntoBuffer(buffer, forStream: true, out waiting);
+    }
+
+    private ValueTask<int> ReadIntoBuffer(Memory<byte> buffer, bool forStream, out WaitNode<int>? waiting)
+    {
+        waiting = null;
+        _streamRead = forStream;
         _into = buffer;
         if (TryCopyInto(out int copied, out Exception? error))
         {
             _into = default;
-            return error is null ? new ValueTask<int>(copied) : ValueTask.FromException<int>(error);
+            return error is null ? new ValueTask<int>(copied) : ValueTask.FromException<int>(ReadError(error));
         }
 
         WaitNode<int> node = _intNodes.Rent(_loop, this);
         node.Role = ReadInto;
+        node.ResumeWithoutContext = forStream;
         _waiting.Park(node);
         ResumeForWaitingRead();
+        waiting = node;
         return node.AsValueTask();
     }
+
+    private Exception ReadError(Exception error) => _streamRead ? StreamErrors.Read(error) : error;
 
     /// <summary>Reads exactly <paramref name="n"/> bytes; asyncio's <c>readexactly(n)</c>.</summary>
     /// <param name="n">How many.</param>
@@ -367,6 +399,16 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
         return bytes;
     }
 
+    /// <summary>Takes every byte waiting unread, for <c>start_tls</c>: what arrived after the last
+    /// plaintext read belongs to the TLS handshake.</summary>
+    internal byte[] TakeBuffered()
+    {
+        byte[] bytes = _buffer.Pending.ToArray();
+        _buffer.Clear();
+        ResumeIfDrained();
+        return bytes;
+    }
+
     // ---- fed by the protocol --------------------------------------------------------------------
 
     /// <summary>The transport to pause while too much waits unread.</summary>
@@ -424,7 +466,7 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
                 _waiting.Remove(node);
                 if (copyError is not null)
                 {
-                    node.Fail(copyError);
+                    node.Fail(ReadError(copyError));
                     return;
                 }
 

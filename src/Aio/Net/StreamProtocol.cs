@@ -13,6 +13,9 @@ namespace Aio.Net;
 /// writer, stdin with a writer and no reader.</remarks>
 internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
 {
+    /// <summary>The role of a drain the <see cref="Stream"/> adapter waits on.</summary>
+    private const byte StreamDrain = 1;
+
     private readonly EventLoop _loop;
     private readonly AsyncStreamReader? _reader;
     private readonly Func<AsyncStreamReader, AsyncStreamWriter, Coroutine>? _clientConnected;
@@ -94,7 +97,12 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
             _reader?.SetException(exception);
         }
 
-        _drainers.FailAll(() => exception ?? LostError());
+        while (_drainers.First is { } node)
+        {
+            Exception error = exception ?? LostError();
+            node.LeaveFailed(node.Role == StreamDrain ? StreamErrors.Write(error) : error);
+        }
+
         Closed.SetResult(true);
     }
 
@@ -106,12 +114,20 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _drainers.UnparkAll();
     }
 
-    internal ValueTask DrainAsync()
+    internal ValueTask DrainAsync() => DrainAsync(forStream: false, out _);
+
+    /// <summary>Waits while the transport has paused writing.</summary>
+    /// <param name="forStream">For the <see cref="Stream"/> adapter: the connection's error comes wrapped
+    /// in an <see cref="IOException"/>.</param>
+    /// <param name="waiting">The wait, when it could not complete at once.</param>
+    internal ValueTask DrainAsync(bool forStream, out WaitNode<int>? waiting)
     {
         _loop.CheckThread();
+        waiting = null;
         if (_connectionLost)
         {
-            return ValueTask.FromException(_lostWith ?? LostError());
+            Exception error = _lostWith ?? LostError();
+            return ValueTask.FromException(forStream ? StreamErrors.Write(error) : error);
         }
 
         // A closing transport is about to lose its connection: wait for that, as asyncio's drain() yields
@@ -123,7 +139,10 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         }
 
         WaitNode<int> node = _nodes.Rent(_loop, this);
+        node.Role = forStream ? StreamDrain : (byte)0;
+        node.ResumeWithoutContext = forStream;
         _drainers.Park(node);
+        waiting = node;
         return node.AsVoidValueTask();
     }
 

@@ -44,6 +44,17 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
 
     internal string? CancelMessage;
 
+    /// <summary>
+    /// Set by the primitive for a wait that .NET library code awaits (a connection stream's read or drain):
+    /// a continuation registered without asking for the scheduling context — <c>ConfigureAwait(false)</c>,
+    /// as libraries await — resumes on the loop thread as its task, but with no synchronization context.
+    /// </summary>
+    /// <remarks>.NET runs the continuations of a completing <see cref="Task"/> inline only where no custom
+    /// synchronization context is installed, and queues them to the thread pool otherwise. Under the task's
+    /// context, SslStream completing one of its own Task-based steps would move the rest of its work to a
+    /// pool thread; without one, it carries on inline, on the loop.</remarks>
+    internal bool ResumeWithoutContext;
+
     /// <summary>The exception a failed wait throws.</summary>
     internal Exception? Error;
 

@@ -28,6 +28,10 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     /// <summary>The suspended coroutine to resume, when the waiter is one (see <see cref="OnCompleted"/>).</summary>
     private AioTask? _box;
 
+    /// <summary>The continuation resumes with no synchronization context (see
+    /// <see cref="WaitNode.ResumeWithoutContext"/>).</summary>
+    private bool _withoutContext;
+
     internal WaitNode(EventLoop loop, IWaitOwner<TResult> owner)
     {
         _loop = loop;
@@ -80,7 +84,8 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         }
 
         // The scheduling context is ignored on purpose: a loop wait always resumes on the loop, as the
-        // task (or plain callback) that awaited it.
+        // task (or plain callback) that awaited it — at most without a synchronization context, for a wait
+        // that asks for that (ResumeWithoutContext).
         if (state is Action action && action.Target is TaskCore owner && owner.TakeForeignBox(action) is { } box)
         {
             // A coroutine awaits the ValueTask: its builder handed the ValueTask's awaiter the task's
@@ -99,6 +104,7 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
             _continuation = continuation;
             _continuationState = state;
             _task = _loop.CurrentTaskCore;
+            _withoutContext = ResumeWithoutContext && (flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) == 0;
         }
 
         BeginWait();
@@ -159,12 +165,17 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
 
         if (_task is { } task)
         {
-            task.RunAsTask(continuation, state);
+            task.RunAsTask(continuation, state, _withoutContext);
         }
         else
         {
             using (new PlainCallbackScope(_loop))
             {
+                if (_withoutContext)
+                {
+                    _loop.InstallContext(null);
+                }
+
                 continuation(state);
             }
         }
@@ -224,6 +235,8 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
         _executionContext = null;
         _task = null;
         _box = null;
+        _withoutContext = false;
+        ResumeWithoutContext = false;
         Value = default;
         Tag = null;
         Error = null;

@@ -122,9 +122,13 @@ internal sealed class TaskCore : SynchronizationContext, ISleepSlot
 
     /// <summary>Runs <paramref name="callback"/> as this task: current task and synchronization context
     /// set, execution context restored afterwards. Used for continuations that are not coroutine steps.</summary>
-    internal void RunAsTask(Action<object?> callback, object? state)
+    /// <param name="callback">The continuation.</param>
+    /// <param name="state">Its argument.</param>
+    /// <param name="withoutContext">Run with no synchronization context (still as this task, on the loop
+    /// thread): for a continuation that asked for none, see <see cref="Sync.WaitNode.ResumeWithoutContext"/>.</param>
+    internal void RunAsTask(Action<object?> callback, object? state, bool withoutContext = false)
     {
-        using (new StepScope(Loop, Task.IsDone ? null : this, this, null))
+        using (new StepScope(Loop, Task.IsDone ? null : this, withoutContext ? null : this, null))
         {
             callback(state);
         }

@@ -41,6 +41,14 @@ public static class Descriptors
         LoopTest.Run(async _ => await AsyncIO.Sleep(0));
         _ = new System.Diagnostics.StackTrace(fNeedFileInfo: true).ToString();
 
+        // The runtime maps an assembly when the first method using it is compiled — sometimes by the tiered
+        // compiler's background thread, in the middle of a test (System.Net.NameResolution, for the loop's
+        // resolver, was seen so): map every assembly the library uses up front.
+        foreach (System.Reflection.AssemblyName name in typeof(EventLoop).Assembly.GetReferencedAssemblies())
+        {
+            System.Reflection.Assembly.Load(name);
+        }
+
         // Every assembly loaded keeps two descriptors open. The resolver's is loaded late and at no
         // predictable moment: GetAddrInfoAsync given an address literal never calls Dns, so the assembly
         // is loaded when the JIT recompiles that method after enough calls — possibly mid-count.
