@@ -167,44 +167,54 @@ public sealed partial class EventLoop
         TlsSettings? tls = TlsSettings.ForConnection(ssl, sslHandshakeTimeout, host);
         IPEndPoint[] addresses = await GetAddrInfoAsync(host, port);
         SocketException? last = null;
-        Socket? tlsSocket = null;
+        Socket? socket = null;
         foreach (IPEndPoint address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            var candidate = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.NoDelay = true;
-                await SockConnectAsync(socket, address);
-                if (tls is not null)
-                {
-                    // The handshake runs outside this try: its failure is no reason to try the next address,
-                    // and the transport owns the socket from the start.
-                    tlsSocket = socket;
-                    break;
-                }
-
-                var connected = Connected(socket, protocolFactory);
-                await UntilConnectionMade(connected.Item1);
-                return connected;
+                candidate.NoDelay = true;
+                await SockConnectAsync(candidate, address);
+                socket = candidate;
+                break;
             }
             catch (SocketException e)
             {
-                socket.Dispose();
+                candidate.Dispose();
                 last = e;
             }
             catch
             {
-                socket.Dispose();
+                candidate.Dispose();
                 throw;
             }
         }
 
-        if (tlsSocket is not null)
+        if (socket is null)
         {
-            return await ConnectedTls(tlsSocket, protocolFactory, tls!);
+            throw last!;
         }
 
-        throw last!;
+        // From here the transport owns the socket: a failure of the handshake is no reason to try the
+        // next address, and a cancellation while the protocol's ConnectionMade is pending aborts the
+        // transport instead of disposing the socket under it.
+        if (tls is not null)
+        {
+            return await ConnectedTls(socket, protocolFactory, tls);
+        }
+
+        var connected = Connected(socket, protocolFactory);
+        try
+        {
+            await UntilConnectionMade(connected.Item1);
+        }
+        catch
+        {
+            connected.Item1.Abort();
+            throw;
+        }
+
+        return connected;
     }
 
     /// <summary>Connects to a Unix domain socket; asyncio's <c>loop.create_unix_connection()</c>.</summary>
@@ -225,15 +235,25 @@ public sealed partial class EventLoop
         try
         {
             await SockConnectAsync(socket, new UnixDomainSocketEndPoint(path));
-            var connected = Connected(socket, protocolFactory);
-            await UntilConnectionMade(connected.Item1);
-            return connected;
         }
         catch
         {
             socket.Dispose();
             throw;
         }
+
+        var connected = Connected(socket, protocolFactory);
+        try
+        {
+            await UntilConnectionMade(connected.Item1);
+        }
+        catch
+        {
+            connected.Item1.Abort();
+            throw;
+        }
+
+        return connected;
     }
 
     /// <summary>

@@ -266,6 +266,42 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public void CreateConnection_CancelledAtEachStep_LeavesNoDescriptorAndNoOrphanTransport()
+    {
+        int before = Descriptors.Count();
+        LoopTest.WithinSeconds(30, () => LoopTest.Run(async loop =>
+        {
+            await using Server server = await loop.CreateServerAsync(() => new EchoProtocol([]), "127.0.0.1", 0);
+            int port = ((IPEndPoint)server.Sockets[0].LocalEndPoint!).Port;
+
+            // Cancelled after 0, 1, 2, ... turns of the loop: before, during and after the connect, and
+            // while ConnectionMade is pending.
+            for (int turns = 0; turns < 8; turns++)
+            {
+                AioTask<(Transport, Recorder)> connecting = AsyncIO.CreateTask(loop.CreateConnectionAsync(() => new Recorder([]), "127.0.0.1", port));
+                for (int i = 0; i < turns; i++)
+                {
+                    await AsyncIO.Sleep(0);
+                }
+
+                if (connecting.Cancel())
+                {
+                    await AioAssert.ThrowsAsync<CancelledException>(connecting);
+                }
+                else
+                {
+                    var (transport, client) = await connecting;
+                    transport.Close();
+                    await client.Lost;
+                }
+            }
+
+            server.CloseClients();
+        }));
+        Assert.Equal(before, Descriptors.Count());
+    }
+
+    [Fact]
     public void ExtraInfo_NamesBothEnds()
     {
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
