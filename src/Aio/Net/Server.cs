@@ -255,29 +255,22 @@ public sealed class Server : IAsyncDisposable, ILoopResource
             }
         }
 
-        internal unsafe void RunAccept()
+        internal void RunAccept()
         {
             _acceptScheduled = false;
             for (int i = 0; i < server._backlog && server._serving; i++)
             {
-                int fd = Libc.accept4(Fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+                int fd = SocketCalls.Accept(Fd, default, out _, out int errno);
                 if (fd >= 0)
                 {
                     server.Accepted(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
                     continue;
                 }
 
-                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                 if (SocketErrors.IsWouldBlock(errno))
                 {
                     Readable = false;
                     return;
-                }
-
-                if (SocketErrors.IsInterrupted(errno) || errno == 103)
-                {
-                    // Interrupted, or a connection reset while it waited in the backlog: take the next.
-                    continue;
                 }
 
                 SocketError error = SocketErrors.FromErrno(errno);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Aio.Diagnostics;
 using Aio.Reactor;
 using Aio.Sockets;
@@ -126,38 +125,8 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
     }
 
     /// <returns>0, or the errno.</returns>
-    private unsafe int Send(ReadOnlySpan<byte> data, SocketAddress? to)
-    {
-        while (true)
-        {
-            nint n;
-            fixed (byte* p = data)
-            {
-                if (to is null)
-                {
-                    n = Libc.sendto(_source.Fd, p, data.Length, Libc.MSG_NOSIGNAL, null, 0);
-                }
-                else
-                {
-                    fixed (byte* a = to.Buffer.Span)
-                    {
-                        n = Libc.sendto(_source.Fd, p, data.Length, Libc.MSG_NOSIGNAL, a, to.Size);
-                    }
-                }
-            }
-
-            if (n >= 0)
-            {
-                return 0;
-            }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (!SocketErrors.IsInterrupted(errno))
-            {
-                return errno;
-            }
-        }
-    }
+    private int Send(ReadOnlySpan<byte> data, SocketAddress? to) =>
+        SocketCalls.SendTo(_source.Fd, data, to, out int errno) < 0 ? errno : 0;
 
     private void ScheduleFlush()
     {
@@ -216,41 +185,30 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
         }
     }
 
-    private unsafe void RunRead()
+    private void RunRead()
     {
         _readScheduled = false;
         byte[] buffer = _loop.TransportReceiveBuffer;
-        byte* address = stackalloc byte[SocketAddresses.MaxSize];
+        Span<byte> address = stackalloc byte[SocketAddresses.MaxSize];
         for (int i = 0; i < DatagramsPerTurn && !_closing; i++)
         {
-            int length = SocketAddresses.MaxSize;
-            nint n;
-            fixed (byte* p = buffer)
-            {
-                n = Libc.recvfrom(_source.Fd, p, buffer.Length, 0, address, &length);
-            }
-
+            int n = SocketCalls.ReceiveFrom(_source.Fd, buffer, address, out int length, out int errno);
             if (n < 0)
             {
-                int errno = Marshal.GetLastPInvokeError();
                 if (SocketErrors.IsWouldBlock(errno))
                 {
                     _source.Readable = false;
                     return;
                 }
 
-                if (!SocketErrors.IsInterrupted(errno))
-                {
-                    ReportError(SocketErrors.Exception(errno));
-                }
-
+                ReportError(SocketErrors.Exception(errno));
                 continue;
             }
 
-            EndPoint from = _remote ?? SocketAddresses.ToEndPoint(new ReadOnlySpan<byte>(address, length));
+            EndPoint from = _remote ?? SocketAddresses.ToEndPoint(address[..length]);
             try
             {
-                _protocol.DatagramReceived(buffer.AsSpan(0, (int)n), from);
+                _protocol.DatagramReceived(buffer.AsSpan(0, n), from);
             }
             catch (Exception e)
             {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Aio.Reactor;
 using Aio.Sync;
 
@@ -509,105 +508,63 @@ internal sealed class SocketWaits : IoSource,
         return false;
     }
 
-    private unsafe bool TryReceiveFrom(Span<byte> buffer, out SocketReceiveFromResult result, out int errno)
+    private bool TryReceiveFrom(Span<byte> buffer, out SocketReceiveFromResult result, out int errno)
     {
-        byte* address = stackalloc byte[SocketAddresses.MaxSize];
-        int fd = Fd;
-        while (true)
+        Span<byte> address = stackalloc byte[SocketAddresses.MaxSize];
+        int received = SocketCalls.ReceiveFrom(Fd, buffer, address, out int length, out errno);
+        if (received < 0)
         {
-            int length = SocketAddresses.MaxSize;
-            nint n;
-            fixed (byte* p = buffer)
+            if (SocketErrors.IsWouldBlock(errno))
             {
-                n = Libc.recvfrom(fd, p, buffer.Length, 0, address, &length);
+                Readable = false;
             }
 
-            if (n >= 0)
-            {
-                result = new SocketReceiveFromResult
-                {
-                    ReceivedBytes = (int)n,
-                    RemoteEndPoint = SocketAddresses.ToEndPoint(new ReadOnlySpan<byte>(address, length)),
-                };
-                errno = 0;
-                return true;
-            }
-
-            errno = Marshal.GetLastPInvokeError();
-            if (!SocketErrors.IsInterrupted(errno))
-            {
-                if (SocketErrors.IsWouldBlock(errno))
-                {
-                    Readable = false;
-                }
-
-                result = default;
-                return false;
-            }
+            result = default;
+            return false;
         }
+
+        result = new SocketReceiveFromResult
+        {
+            ReceivedBytes = received,
+            RemoteEndPoint = SocketAddresses.ToEndPoint(address[..length]),
+        };
+        return true;
     }
 
-    private unsafe bool TrySendTo(ReadOnlySpan<byte> data, SocketAddress address, out int sent, out int errno)
+    private bool TrySendTo(ReadOnlySpan<byte> data, SocketAddress address, out int sent, out int errno)
     {
-        int fd = Fd;
-        while (true)
+        sent = SocketCalls.SendTo(Fd, data, address, out errno);
+        if (sent < 0)
         {
-            nint n;
-            fixed (byte* p = data)
-            fixed (byte* a = address.Buffer.Span)
+            if (SocketErrors.IsWouldBlock(errno))
             {
-                n = Libc.sendto(fd, p, data.Length, Libc.MSG_NOSIGNAL, a, address.Size);
+                Writable = false;
             }
 
-            if (n >= 0)
-            {
-                sent = (int)n;
-                errno = 0;
-                return true;
-            }
-
-            errno = Marshal.GetLastPInvokeError();
-            if (!SocketErrors.IsInterrupted(errno))
-            {
-                if (SocketErrors.IsWouldBlock(errno))
-                {
-                    Writable = false;
-                }
-
-                sent = 0;
-                return false;
-            }
+            sent = 0;
+            return false;
         }
+
+        return true;
     }
 
-    private unsafe bool TryAccept(out (Socket, EndPoint) accepted, out int errno)
+    private bool TryAccept(out (Socket, EndPoint) accepted, out int errno)
     {
-        byte* address = stackalloc byte[SocketAddresses.MaxSize];
-        while (true)
+        Span<byte> address = stackalloc byte[SocketAddresses.MaxSize];
+        int fd = SocketCalls.Accept(Fd, address, out int length, out errno);
+        if (fd < 0)
         {
-            int length = SocketAddresses.MaxSize;
-            int fd = Libc.accept4(Fd, address, &length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
-            if (fd >= 0)
+            if (SocketErrors.IsWouldBlock(errno))
             {
-                var connection = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-                accepted = (connection, SocketAddresses.ToEndPoint(new ReadOnlySpan<byte>(address, length)));
-                errno = 0;
-                return true;
+                Readable = false;
             }
 
-            errno = Marshal.GetLastPInvokeError();
-            if (!SocketErrors.IsInterrupted(errno) && errno != 103)
-            {
-                // (ECONNABORTED: a connection reset while in the backlog; take the next one.)
-                if (SocketErrors.IsWouldBlock(errno))
-                {
-                    Readable = false;
-                }
-
-                accepted = default;
-                return false;
-            }
+            accepted = default;
+            return false;
         }
+
+        accepted = (new Socket(new SafeSocketHandle(fd, ownsHandle: true)), SocketAddresses.ToEndPoint(address[..length]));
+        return true;
     }
 
     // ---- parking and finishing ------------------------------------------------------------------

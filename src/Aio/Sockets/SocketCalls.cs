@@ -1,0 +1,111 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Aio.Reactor;
+
+namespace Aio.Sockets;
+
+/// <summary>
+/// The socket calls made directly on a descriptor, for what <see cref="System.Net.Sockets.Socket"/>
+/// cannot do without throwing on "would block" (accept, receive-from, send-to): each retries a call a
+/// signal interrupted, and reports failure as an errno rather than an exception, so that a caller
+/// distinguishes "would block" at no cost.
+/// </summary>
+internal static unsafe class SocketCalls
+{
+    private const int ConnectionAborted = 103;
+
+    /// <summary>Accepts a pending connection, non-blocking and close-on-exec (<c>accept4</c>).</summary>
+    /// <param name="listener">The listening socket's descriptor.</param>
+    /// <param name="address">Where to put the peer's <c>sockaddr</c>; empty when the caller has no use for it.</param>
+    /// <param name="addressLength">How much of <paramref name="address"/> was written.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>The connection's descriptor, or -1. A connection reset while it waited in the backlog
+    /// (ECONNABORTED) is skipped for the next one, as asyncio does.</returns>
+    internal static int Accept(int listener, Span<byte> address, out int addressLength, out int errno)
+    {
+        fixed (byte* a = address)
+        {
+            while (true)
+            {
+                int length = address.Length;
+                int fd = Libc.accept4(listener, a, address.IsEmpty ? null : &length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+                if (fd >= 0)
+                {
+                    addressLength = address.IsEmpty ? 0 : length;
+                    errno = 0;
+                    return fd;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+                if (!SocketErrors.IsInterrupted(errno) && errno != ConnectionAborted)
+                {
+                    addressLength = 0;
+                    return -1;
+                }
+            }
+        }
+    }
+
+    /// <summary>Receives a datagram and its sender's address (<c>recvfrom</c>).</summary>
+    /// <param name="fd">The socket's descriptor.</param>
+    /// <param name="buffer">Where to put the datagram.</param>
+    /// <param name="address">Where to put the sender's <c>sockaddr</c> (<see cref="SocketAddresses.MaxSize"/> bytes).</param>
+    /// <param name="addressLength">How much of <paramref name="address"/> was written.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>How many bytes were received, or -1.</returns>
+    internal static int ReceiveFrom(int fd, Span<byte> buffer, Span<byte> address, out int addressLength, out int errno)
+    {
+        fixed (byte* p = buffer)
+        fixed (byte* a = address)
+        {
+            while (true)
+            {
+                int length = address.Length;
+                nint n = Libc.recvfrom(fd, p, buffer.Length, 0, a, &length);
+                if (n >= 0)
+                {
+                    addressLength = length;
+                    errno = 0;
+                    return (int)n;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+                if (!SocketErrors.IsInterrupted(errno))
+                {
+                    addressLength = 0;
+                    return -1;
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends a datagram (<c>sendto</c>), without raising SIGPIPE.</summary>
+    /// <param name="fd">The socket's descriptor.</param>
+    /// <param name="data">The datagram.</param>
+    /// <param name="to">Where to; null on a connected socket.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>How many bytes were sent, or -1.</returns>
+    internal static int SendTo(int fd, ReadOnlySpan<byte> data, SocketAddress? to, out int errno)
+    {
+        ReadOnlySpan<byte> address = to is null ? default : to.Buffer.Span[..to.Size];
+        fixed (byte* p = data)
+        fixed (byte* a = address)
+        {
+            while (true)
+            {
+                nint n = Libc.sendto(fd, p, data.Length, Libc.MSG_NOSIGNAL, a, address.Length);
+                if (n >= 0)
+                {
+                    errno = 0;
+                    return (int)n;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+                if (!SocketErrors.IsInterrupted(errno))
+                {
+                    return -1;
+                }
+            }
+        }
+    }
+}
