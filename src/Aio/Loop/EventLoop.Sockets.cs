@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Aio.Reactor;
 using Aio.Sockets;
 
 namespace Aio;
@@ -178,24 +177,6 @@ public sealed partial class EventLoop
         }
 
         return endPoints;
-    }
-
-    /// <summary>How many sockets with loop socket operations are open (for leak checks).</summary>
-    internal int OpenSocketWaitCount
-    {
-        get
-        {
-            int count = 0;
-            foreach (IoSource? source in _sources)
-            {
-                if (source is SocketWaits waits && !waits.Socket.SafeHandle.IsClosed)
-                {
-                    count++;
-                }
-            }
-
-            return count;
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
