@@ -470,11 +470,7 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
                     return;
                 }
 
-                _filled = _into[..copied];
-                _filledBy = node;
-                _into = default;
-                ((WaitNode<int>)node).Value = copied;
-                node.Grant();
+                GrantReadInto(node, copied);
             }
 
             return;
@@ -495,6 +491,18 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
         }
     }
 
+    /// <summary>Completes the waiting <see cref="ReadAsync(Memory{byte})"/>, whose buffer now holds
+    /// <paramref name="copied"/> bytes; remembers them until its task resumes (see <see cref="_filled"/>).
+    /// The caller has removed the node from its lot.</summary>
+    private void GrantReadInto(WaitNode node, int copied)
+    {
+        _filled = _into[..copied];
+        _filledBy = node;
+        _into = default;
+        ((WaitNode<int>)node).Value = copied;
+        node.Grant();
+    }
+
     /// <summary>Completes the waiting read of "what there is" from <paramref name="data"/>.</summary>
     /// <returns>What the read did not take.</returns>
     private ReadOnlySpan<byte> Deliver(WaitNode node, ReadOnlySpan<byte> data)
@@ -504,11 +512,7 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
         {
             int copied = Math.Min(_into.Length, data.Length);
             data[..copied].CopyTo(_into.Span);
-            _filled = _into[..copied];
-            _filledBy = node;
-            _into = default;
-            ((WaitNode<int>)node).Value = copied;
-            node.Grant();
+            GrantReadInto(node, copied);
             return data[copied..];
         }
 
