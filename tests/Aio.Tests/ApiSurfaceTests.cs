@@ -17,12 +17,14 @@ public sealed class ApiSurfaceTests
         ["Aio"] = typeof(AsyncIO).Assembly,
         ["Aio.Testing"] = typeof(Aio.Testing.VirtualTime).Assembly,
         ["Aio.Testing.Xunit"] = typeof(Aio.Testing.Xunit.ShuffleSeedsAttribute).Assembly,
+        ["Aio.Data"] = typeof(Aio.Data.Database).Assembly,
     };
 
     [Theory]
     [InlineData("Aio")]
     [InlineData("Aio.Testing")]
     [InlineData("Aio.Testing.Xunit")]
+    [InlineData("Aio.Data")]
     public void PublicSurface_MatchesTheCheckedInListing(string project)
     {
         string actual = Describe(Libraries[project]);
@@ -47,6 +49,7 @@ public sealed class ApiSurfaceTests
     [InlineData("Aio")]
     [InlineData("Aio.Testing")]
     [InlineData("Aio.Testing.Xunit")]
+    [InlineData("Aio.Data")]
     public void PublicClasses_AreSealedStaticOrClosedToOutsideDerivation(string project)
     {
         var open = Libraries[project].GetExportedTypes()

@@ -21,7 +21,8 @@
  *
  * Prints one JSON line on stdout: messages per second, latency percentiles in microseconds, message
  * counts, errors, and CPU time per message of this process (getrusage) and, with --server-pid, of the
- * server (utime + stime from /proc/PID/stat), both taken at the edges of the measured window.
+ * server (utime + stime from /proc/PID/stat, with the stime part on its own: the kernel's work on the
+ * server's behalf), both taken at the edges of the measured window.
  *
  * --idle opens N connections the same way (each echoes one message, so the server has accepted and
  * served it), prints {"idle_conns": N, ...}, then holds them until --duration has passed or SIGTERM or
@@ -164,8 +165,9 @@ static double self_cpu_us(void)
     return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-/* utime + stime of every thread of the server, from /proc/PID/stat, in microseconds. */
-static double server_cpu_us(void)
+/* utime + stime of every thread of the server, from /proc/PID/stat, in microseconds; the stime part
+ * (time in the kernel on the server's behalf) through *system_us. */
+static double server_cpu_us(double *system_us)
 {
     char path[64], text[4096];
     snprintf(path, sizeof path, "/proc/%ld/stat", server_pid);
@@ -184,7 +186,9 @@ static double server_cpu_us(void)
         fprintf(stderr, "loadgen: cannot parse %s\n", path);
         exit(1);
     }
-    return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+    double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
+    *system_us = (double)stime * tick_us;
+    return (double)(utime + stime) * tick_us;
 }
 
 /* ---- connections ------------------------------------------------------------------------------ */
@@ -478,6 +482,7 @@ int main(int argc, char **argv)
     uint64_t measure_start = 0, measure_end = 0, run_end = 0, drain_deadline = 0;
     uint64_t next_slot = 0;
     double self_cpu_start = 0, self_cpu_end = 0, server_cpu_start = 0, server_cpu_end = 0;
+    double server_sys_start = 0, server_sys_end = 0;
     int interrupted = 0, running = 0, holding = 0;
     uint64_t hold_end = 0;
 
@@ -520,14 +525,14 @@ int main(int argc, char **argv)
             measure_start = now;
             self_cpu_start = self_cpu_us();
             if (server_pid)
-                server_cpu_start = server_cpu_us();
+                server_cpu_start = server_cpu_us(&server_sys_start);
         }
         if (running && !draining && (now >= run_end || alive == 0 || interrupted)) {
             draining = 1;
             measure_end = now;
             self_cpu_end = self_cpu_us();
             if (server_pid)
-                server_cpu_end = server_cpu_us();
+                server_cpu_end = server_cpu_us(&server_sys_end);
             drain_deadline = now + DRAIN_SECONDS * NS_PER_SEC;
         }
         if (draining && (busy == 0 || interrupted))
@@ -611,7 +616,8 @@ int main(int argc, char **argv)
            hist_percentile_us(0.99), hist_percentile_us(0.999), (double)hist_max / 1000, self_cpu * per_msg,
            seconds > 0 ? self_cpu / 1e6 / seconds : 0);
     if (server_pid)
-        printf(", \"server_cpu_us_per_msg\": %.3f, \"server_cpu_util\": %.3f", server_cpu * per_msg,
+        printf(", \"server_cpu_us_per_msg\": %.3f, \"server_sys_us_per_msg\": %.3f, \"server_cpu_util\": %.3f",
+               server_cpu * per_msg, (server_sys_end - server_sys_start) * per_msg,
                seconds > 0 ? server_cpu / 1e6 / seconds : 0);
     printf("}\n");
     return errors > 0 ? 1 : 0;

@@ -74,6 +74,53 @@ internal static unsafe partial class Libc
     internal static partial nint recvfrom(int fd, byte* buffer, nint length, int flags, byte* address, int* addressLength);
 
     [LibraryImport(Library, SetLastError = true)]
+    internal static partial nint recvmsg(int fd, MessageHeader* message, int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int setsockopt(int fd, int level, int name, void* value, int length);
+
+    internal const int SOL_TCP = 6;
+
+    /// <summary>Asks TCP to attach, to every <c>recvmsg</c>, how many bytes it still holds (Linux 4.18).</summary>
+    internal const int TCP_INQ = 36;
+
+    /// <summary>The control message <see cref="TCP_INQ"/> attaches; its data is an <c>int</c>.</summary>
+    internal const int TCP_CM_INQ = TCP_INQ;
+
+    /// <summary><c>struct iovec</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct IoVector
+    {
+        internal void* Base;
+        internal nuint Length;
+    }
+
+    /// <summary><c>struct msghdr</c> (64-bit Linux).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct MessageHeader
+    {
+        internal void* Name;
+        internal uint NameLength;
+        internal IoVector* Vectors;
+        internal nuint VectorCount;
+        internal void* Control;
+        internal nuint ControlLength;
+        internal int Flags;
+    }
+
+    /// <summary><c>struct cmsghdr</c> followed by one <c>int</c> of data: what <c>CMSG_SPACE(sizeof(int))</c>
+    /// reserves on 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct IntControlMessage
+    {
+        internal nuint Length;
+        internal int Level;
+        internal int Type;
+        internal int Value;
+        private int _padding;
+    }
+
+    [LibraryImport(Library, SetLastError = true)]
     internal static partial nint sendto(int fd, byte* buffer, nint length, int flags, byte* address, int addressLength);
 
     [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -79,6 +79,60 @@ internal static unsafe class SocketCalls
         }
     }
 
+    /// <summary>Asks TCP to report, with each receive, how many bytes remain queued (<c>TCP_INQ</c>).</summary>
+    /// <returns>False where the kernel or the socket does not offer it.</returns>
+    internal static bool EnableQueuedBytesReport(int fd)
+    {
+        int on = 1;
+        return Libc.setsockopt(fd, Libc.SOL_TCP, Libc.TCP_INQ, &on, sizeof(int)) == 0;
+    }
+
+    /// <summary>Receives on a stream socket set up with <see cref="EnableQueuedBytesReport"/>
+    /// (<c>recvmsg</c>), learning at no extra cost whether the receive drained the socket.</summary>
+    /// <param name="fd">The socket's descriptor.</param>
+    /// <param name="buffer">Where to put the bytes.</param>
+    /// <param name="queued">How many bytes the kernel still holds after this receive; -1 when it did not
+    /// say. After the peer's FIN it is never 0, so that readers go on to see the end.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>How many bytes were received (0 at the end of the stream), or -1.</returns>
+    internal static int ReceiveReportingQueued(int fd, Span<byte> buffer, out int queued, out int errno)
+    {
+        fixed (byte* p = buffer)
+        {
+            Libc.IoVector vector = new() { Base = p, Length = (nuint)buffer.Length };
+            Libc.IntControlMessage control = default;
+            Libc.MessageHeader message = new()
+            {
+                Vectors = &vector,
+                VectorCount = 1,
+                Control = &control,
+                ControlLength = (nuint)sizeof(Libc.IntControlMessage),
+            };
+            while (true)
+            {
+                nint n = Libc.recvmsg(fd, &message, 0);
+                if (n >= 0)
+                {
+                    queued = message.ControlLength >= (nuint)sizeof(Libc.IntControlMessage)
+                        && control.Level == Libc.SOL_TCP && control.Type == Libc.TCP_CM_INQ
+                            ? control.Value
+                            : -1;
+                    errno = 0;
+                    return (int)n;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+                if (!SocketErrors.IsInterrupted(errno))
+                {
+                    queued = -1;
+                    return -1;
+                }
+
+                message.ControlLength = (nuint)sizeof(Libc.IntControlMessage);
+            }
+        }
+    }
+
     /// <summary>Sends a datagram (<c>sendto</c>), without raising SIGPIPE.</summary>
     /// <param name="fd">The socket's descriptor.</param>
     /// <param name="data">The datagram.</param>

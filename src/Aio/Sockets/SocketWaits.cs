@@ -57,6 +57,9 @@ internal sealed class SocketWaits : IoSource,
     private Memory<byte> _filledBuffer;
     private WaitNode? _filledBy;
 
+    /// <summary>Whether receives learn how many bytes remain queued (TCP_INQ).</summary>
+    private readonly bool _reportsQueued;
+
     private SocketWaits(EventLoop loop, Socket socket)
         : base(loop, (int)socket.Handle)
     {
@@ -68,6 +71,14 @@ internal sealed class SocketWaits : IoSource,
         // call in three.
         Readable = true;
         Writable = true;
+
+        // A receive that fills the caller's buffer exactly (sock_recv(1024) of a 1 KiB message) cannot
+        // tell whether more is queued, so the next receive would make a call only to hear "would block".
+        // With TCP_INQ each receive also says how much is left; when nothing is, the flag is cleared and
+        // the next receive parks at once. Safe with edge triggering: bytes (or a FIN) arriving later raise
+        // a new edge, and after a FIN the kernel never reports 0 left.
+        _reportsQueued = socket.SocketType == SocketType.Stream && socket.ProtocolType == ProtocolType.Tcp
+            && SocketCalls.EnableQueuedBytesReport(Fd);
     }
 
     /// <summary>The socket.</summary>
@@ -472,6 +483,30 @@ internal sealed class SocketWaits : IoSource,
 
     private bool TryReceive(Span<byte> buffer, out int received, out SocketError error)
     {
+        if (_reportsQueued)
+        {
+            received = SocketCalls.ReceiveReportingQueued(Fd, buffer, out int queued, out int errno);
+            if (received >= 0)
+            {
+                if (queued == 0 && received > 0)
+                {
+                    Readable = false;
+                }
+
+                error = SocketError.Success;
+                return true;
+            }
+
+            received = 0;
+            error = SocketErrors.FromErrno(errno);
+            if (error == SocketError.WouldBlock)
+            {
+                Readable = false;
+            }
+
+            return false;
+        }
+
         while (true)
         {
             received = Socket.Receive(buffer, SocketFlags.None, out error);

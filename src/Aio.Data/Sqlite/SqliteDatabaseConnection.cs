@@ -1,0 +1,143 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+
+namespace Aio.Data.Sqlite;
+
+/// <summary>A <see cref="DatabaseConnection"/> on SQLite: a lease of one of the database's sessions,
+/// given back when disposed.</summary>
+internal sealed class SqliteDatabaseConnection : DatabaseConnection
+{
+    private readonly SqliteDatabase _owner;
+    private readonly bool _readOnly;
+    private SqliteSession? _session;
+
+    internal SqliteDatabaseConnection(SqliteDatabase owner, SqliteSession session, bool readOnly)
+    {
+        _owner = owner;
+        _session = session;
+        _readOnly = readOnly;
+    }
+
+    public override DatabaseKind Kind => DatabaseKind.Sqlite;
+
+    public override DbTransaction? CurrentDbTransaction => Session.CurrentTransaction;
+
+    private SqliteSession Session => _session ?? throw new ObjectDisposedException(nameof(DatabaseConnection), "The connection was given back to its database.");
+
+    public override Coroutine<int> ExecuteAsync(string sql, params object?[] args)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        object?[] arguments = args ?? [];
+        return Session.RunAsync(s => s.Execute(sql, arguments));
+    }
+
+    public override Coroutine<int> ExecuteManyAsync(string sql, IEnumerable<object?[]> rows)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(rows);
+
+        // Read on the loop: a lazy sequence may touch what only the loop thread may.
+        IReadOnlyList<object?[]> list = rows as IReadOnlyList<object?[]> ?? rows.ToList();
+        return Session.RunAsync(s => s.ExecuteMany(sql, list));
+    }
+
+    public override Coroutine<T?> ScalarAsync<T>(string sql, params object?[] args) where T : default
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        object?[] arguments = args ?? [];
+        return Session.RunAsync(s => s.Scalar<T>(sql, arguments));
+    }
+
+    public override IAsyncEnumerable<DbRow> QueryAsync(string sql, params object?[] args)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        return Rows(Session, sql, args ?? []);
+    }
+
+    private static async IAsyncEnumerable<DbRow> Rows(SqliteSession session, string sql, object?[] args)
+    {
+        SqliteBatch batch = await session.RunAsync(s => s.OpenCursor(sql, args));
+        try
+        {
+            while (true)
+            {
+                foreach (DbRow row in batch.Rows)
+                {
+                    yield return row;
+                }
+
+                if (batch.Cursor is not { } cursor)
+                {
+                    yield break;
+                }
+
+                batch = await session.RunAsync(s => s.Fetch(cursor));
+            }
+        }
+        finally
+        {
+            if (batch.Cursor is { } open && !session.IsClosed)
+            {
+                await session.RunToEndAsync(s => s.CloseCursor(open));
+            }
+        }
+    }
+
+    public override Coroutine<T> RunAsync<T>(Func<DbConnection, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return Session.RunAsync(s => work(s.Connection));
+    }
+
+    public override Coroutine<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+
+        // Microsoft.Data.Sqlite's asynchronous methods complete synchronously, so waiting here costs the
+        // worker nothing; other drivers' code would simply block the worker, never the loop.
+        return Session.RunInterruptibleAsync((s, token) => work(s.Connection, token).GetAwaiter().GetResult());
+    }
+
+    private protected override async Coroutine BeginCoreAsync()
+    {
+        bool readOnly = _readOnly;
+        await Session.RunAsync(s => s.Begin(readOnly));
+    }
+
+    internal override async Coroutine CommitCoreAsync()
+    {
+        EndTransaction();
+        await Session.RunAsync(static s => s.Commit());
+    }
+
+    internal override async Coroutine RollbackCoreAsync()
+    {
+        EndTransaction();
+        await Session.RunToEndAsync(static s => s.Rollback());
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        SqliteSession? session = _session;
+        if (session is null)
+        {
+            return;
+        }
+
+        _session = null;
+        try
+        {
+            if (Transaction is not null && !session.IsClosed)
+            {
+                EndTransaction();
+                await session.RunToEndAsync(static s => s.Rollback());
+            }
+        }
+        finally
+        {
+            await _owner.GiveBackAsync(session, _readOnly);
+        }
+    }
+
+    public override string ToString() => _readOnly ? "a read-only SQLite connection" : "the writing SQLite connection";
+}
