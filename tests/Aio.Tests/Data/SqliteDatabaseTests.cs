@@ -46,6 +46,30 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void TheReadmeExample_Runs()
+    {
+        string path = _dir.File("readme.db");
+        var lines = new List<string>();
+        GuardedLoop.Run(async _ =>
+        {
+            // As in README.md, "Databases", with Console.WriteLine collected.
+            await using Database db = await Database.OpenAsync(path);
+            await db.ExecuteAsync("CREATE TABLE IF NOT EXISTS users (id integer PRIMARY KEY, name text)");
+            await db.ExecuteAsync("INSERT INTO users VALUES ($1, $2)", 1, "ada");
+            string? name = await db.ScalarAsync<string>("SELECT name FROM users WHERE id = $1", 1);
+            await foreach (DbRow row in db.QueryAsync("SELECT id, name FROM users"))
+            {
+                lines.Add($"{row.Get<int>("id")}: {row["name"]}");
+            }
+
+            await db.TransactionAsync(async c => await c.ExecuteAsync("DELETE FROM users WHERE id = $1", 1));
+            Assert.Equal("ada", name);
+            Assert.Equal(0, await db.ScalarAsync<int>("SELECT count(*) FROM users"));
+        });
+        Assert.Equal(["1: ada"], lines);
+    }
+
+    [Fact]
     public void QueryAsync_StreamsInBatches_AndLeavingEarlyClosesTheQuery()
     {
         string path = _dir.File("rows.db");
