@@ -1,3 +1,4 @@
+using Aio.Tests.Support;
 using System.Reflection;
 using System.Text;
 
@@ -28,7 +29,7 @@ public sealed class ApiSurfaceTests
     public void PublicSurface_MatchesTheCheckedInListing(string project)
     {
         string actual = Describe(Libraries[project]);
-        string path = Path.Combine(RepositoryRoot(), "src", project, "PublicAPI.txt");
+        string path = Path.Combine(Repository.Root, "src", project, "PublicAPI.txt");
         if (Environment.GetEnvironmentVariable("AIO_UPDATE_PUBLIC_API") == "1")
         {
             File.WriteAllText(path, actual);
@@ -158,14 +159,4 @@ public sealed class ApiSurfaceTests
         return name;
     }
 
-    private static string RepositoryRoot()
-    {
-        string? directory = AppContext.BaseDirectory;
-        while (directory is not null && !File.Exists(Path.Combine(directory, "Aio.sln")))
-        {
-            directory = Path.GetDirectoryName(directory);
-        }
-
-        return directory ?? throw new InvalidOperationException("Cannot find the repository root (Aio.sln).");
-    }
 }

@@ -1,3 +1,4 @@
+using Aio.Tests.Support;
 using System.Text.RegularExpressions;
 
 namespace Aio.Tests.Examples;
@@ -7,7 +8,7 @@ public sealed partial class QuickStartTests
     [Fact]
     public void ReadmeQuickStart_IsTheCompiledExample()
     {
-        string root = RepositoryRoot();
+        string root = Repository.Root;
         string readme = File.ReadAllText(Path.Combine(root, "README.md"));
         Match block = QuickStartBlock().Match(readme);
         Assert.True(block.Success, "README.md has no '// Program.cs' code block.");
@@ -17,16 +18,6 @@ public sealed partial class QuickStartTests
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
 
-    private static string RepositoryRoot()
-    {
-        string? directory = AppContext.BaseDirectory;
-        while (directory is not null && !File.Exists(Path.Combine(directory, "Aio.sln")))
-        {
-            directory = Path.GetDirectoryName(directory);
-        }
-
-        return directory ?? throw new InvalidOperationException("Cannot find the repository root (Aio.sln).");
-    }
 
     [GeneratedRegex("```csharp\\n(// Program\\.cs\\n.*?)```", RegexOptions.Singleline)]
     private static partial Regex QuickStartBlock();

@@ -25,7 +25,7 @@ public sealed class PostgresServer : IDisposable
 
         _clusterDir = Directory.CreateTempSubdirectory("aio-pg-").FullName;
         int port = FreePort();
-        string script = Path.Combine(RepositoryRoot(), "scripts", "pg-cluster.sh");
+        string script = Path.Combine(Repository.Root, "scripts", "pg-cluster.sh");
         var (status, output, error) = RunScript(script, "start", _clusterDir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (status != 0)
         {
@@ -43,7 +43,7 @@ public sealed class PostgresServer : IDisposable
     {
         if (_clusterDir is not null)
         {
-            RunScript(Path.Combine(RepositoryRoot(), "scripts", "pg-cluster.sh"), "stop", _clusterDir);
+            RunScript(Path.Combine(Repository.Root, "scripts", "pg-cluster.sh"), "stop", _clusterDir);
         }
     }
 
@@ -75,16 +75,6 @@ public sealed class PostgresServer : IDisposable
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
-    private static string RepositoryRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Aio.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("The repository root (with Aio.sln) was not found above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>The tests that share one PostgreSQL server.</summary>
