@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Turns the result lines of one bench/compare-db.sh run into the markdown comparison table.
+
+    python3 db_report.py RESULTS.jsonl [--client-cpu N] [--server-cpu N] [--load-before L] [--load-after L]
+
+Each line of RESULTS.jsonl is {"impl": ..., "bench": ..., "value": ..., "unit": "ops/s"}, impl one of
+aio, dotnet-npgsql, asyncpg, aiosqlite. Every figure is operations per second: higher is better.
+"""
+
+import argparse
+import json
+import sys
+
+IMPLS = ("aio", "dotnet-npgsql", "asyncpg", "aiosqlite")
+LABELS = {"aio": "Aio", "dotnet-npgsql": ".NET Npgsql", "asyncpg": "asyncpg", "aiosqlite": "aiosqlite"}
+ROWS = ("pg_select_by_pk", "sqlite_insert_tx100", "sqlite_point_read")
+
+# For each row: the implementations expected, and (description, check on the Aio ÷ other ratios).
+EXPECTED = {
+    "pg_select_by_pk": ("aio", "dotnet-npgsql", "asyncpg"),
+    "sqlite_insert_tx100": ("aio", "aiosqlite"),
+    "sqlite_point_read": ("aio", "aiosqlite"),
+}
+TARGETS = {
+    "pg_select_by_pk": ("≥ asyncpg", lambda r: r("asyncpg") >= 1),
+    "sqlite_insert_tx100": ("≥5× aiosqlite", lambda r: r("aiosqlite") >= 5),
+    "sqlite_point_read": ("≥5× aiosqlite", lambda r: r("aiosqlite") >= 5),
+}
+
+
+def ratio(values, other):
+    """Aio ÷ other: above 1 means Aio does more operations per second."""
+    aio, theirs = values.get("aio"), values.get(other)
+    if aio is None or theirs is None or theirs <= 0:
+        return None
+    return aio / theirs
+
+
+def fmt_value(value):
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def fmt_ratio(value):
+    if value is None:
+        return "—"
+    return f"{value:.1f}×" if value >= 10 else f"{value:.2f}×"
+
+
+def main(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--client-cpu")
+    parser.add_argument("--server-cpu")
+    parser.add_argument("--load-before")
+    parser.add_argument("--load-after")
+    args = parser.parse_args(argv)
+
+    table = {}
+    units = {}
+    with open(args.results) as lines:
+        for line in lines:
+            line = line.strip()
+            if line:
+                record = json.loads(line)
+                table.setdefault(record["bench"], {})[record["impl"]] = float(record["value"])
+                units[record["bench"]] = record["unit"]
+
+    missing = [f"{bench}/{impl}" for bench in ROWS for impl in EXPECTED[bench] if impl not in table.get(bench, {})]
+    if missing:
+        print(f"error: no result for {', '.join(missing)}", file=sys.stderr)
+        return 1
+
+    others = IMPLS[1:]
+    print("| benchmark | unit | " + " | ".join(LABELS[i] for i in IMPLS) + " | "
+          + " | ".join(f"vs {LABELS[i]}" for i in others) + " | target | |")
+    print("|---|---|" + "---:|" * (len(IMPLS) + len(others)) + "---|---|")
+    for bench in ROWS:
+        values = table[bench]
+        cells = [bench, units[bench]] + [fmt_value(values.get(impl)) for impl in IMPLS]
+        cells += [fmt_ratio(ratio(values, impl)) for impl in others]
+        description, check = TARGETS[bench]
+        passed = check(lambda other, values=values: ratio(values, other) or 0.0)
+        cells += [description, "✅ pass" if passed else "❌ fail"]
+        print("| " + " | ".join(cells) + " |")
+
+    print()
+    notes = ["ratios are Aio ÷ that implementation, in operations per second: above 1× Aio does more",
+             "each figure the best of 5 runs after ≥1 s of warm-up on the same work",
+             "PostgreSQL 15 with fsync on, its own throwaway cluster"]
+    if args.client_cpu is not None and args.server_cpu is not None:
+        notes.append(f"clients pinned to CPU {args.client_cpu}, the PostgreSQL server to CPU {args.server_cpu}, "
+                     "all measured in this one run")
+    notes.append("asyncpg and aiosqlite on asyncio's own loop")
+    if args.load_before and args.load_after:
+        notes.append(f"load average {args.load_before} before, {args.load_after} after")
+    text = "; ".join(notes)
+    print(text[0].upper() + text[1:] + ".")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
