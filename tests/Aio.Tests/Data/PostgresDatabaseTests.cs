@@ -329,6 +329,69 @@ public sealed class PostgresDatabaseTests(PostgresServer server)
     }
 
     [Fact]
+    public void ATerminatedConnection_InsideATransaction_ReportsTheServersError()
+    {
+        GuardedLoop.Run(async _ =>
+        {
+            await using Database db = await Database.OpenAsync(server.ConnectionString, new DatabaseOptions { MaxConnections = 2 });
+            var error = await Assert.ThrowsAnyAsync<Exception>(async () => await db.TransactionAsync(async c =>
+            {
+                int pid = await c.ScalarAsync<int>("SELECT pg_backend_pid()");
+                Assert.True(await db.ScalarAsync<bool>("SELECT pg_terminate_backend($1)", pid));
+                await c.ScalarAsync<int>("SELECT 1");
+            }));
+            var fatal = Assert.IsType<PostgresException>(error);
+            Assert.Equal(PostgresErrorCodes.AdminShutdown, fatal.SqlState);
+            Assert.Equal(1, await db.ScalarAsync<int>("SELECT 1"));
+
+            // Killed just before the commit: the commit reports it.
+            var atCommit = await Assert.ThrowsAnyAsync<Exception>(async () => await db.TransactionAsync(async c =>
+            {
+                int pid = await c.ScalarAsync<int>("SELECT pg_backend_pid()");
+                Assert.True(await db.ScalarAsync<bool>("SELECT pg_terminate_backend($1)", pid));
+            }));
+            Assert.Equal(PostgresErrorCodes.AdminShutdown, Assert.IsType<PostgresException>(atCommit).SqlState);
+
+            // Killed under a transaction taken by hand: disposing it and the connection is quiet.
+            await using (DatabaseConnection connection = await db.ConnectAsync())
+            {
+                await using DatabaseTransaction tx = await connection.BeginTransactionAsync();
+                int pid = await connection.ScalarAsync<int>("SELECT pg_backend_pid()");
+                Assert.True(await db.ScalarAsync<bool>("SELECT pg_terminate_backend($1)", pid));
+                await Assert.ThrowsAsync<PostgresException>(async () => await connection.ExecuteAsync("SELECT 1"));
+            }
+
+            Assert.Equal(2, await db.ScalarAsync<int>("SELECT 2"));
+        });
+    }
+
+    [Fact]
+    public void ListenAsync_CancelledWhileWaiting_GivesTheConnectionBack()
+    {
+        string channel = "chan_" + Guid.NewGuid().ToString("N");
+        GuardedLoop.Run(async _ =>
+        {
+            await using var db = (PostgresDatabase)await Database.OpenAsync(server.ConnectionString, new DatabaseOptions { MaxConnections = 1 });
+            bool started = false;
+            AioTask listening = AsyncIO.CreateTask(Listen());
+            await AsyncIO.Sleep(0.3);
+            Assert.False(listening.IsDone);
+            listening.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await listening);
+            Assert.False(started);
+            Assert.Equal(0, await db.ScalarAsync<int>("SELECT count(*) FROM pg_listening_channels()"));
+
+            async Coroutine Listen()
+            {
+                await foreach (DatabaseNotification notification in db.ListenAsync(channel))
+                {
+                    started = true;
+                }
+            }
+        });
+    }
+
+    [Fact]
     public void ExecuteManyAsync_InsertsAThousandRowsInOneCall()
     {
         string table = UniqueTable("many");
