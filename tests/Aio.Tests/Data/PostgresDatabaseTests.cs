@@ -392,6 +392,49 @@ public sealed class PostgresDatabaseTests(PostgresServer server)
     }
 
     [Fact]
+    public void Cancellation_OfAStatementInATransaction_RollsItBack_AndOfAWaitForThePool_EndsTheWait()
+    {
+        string table = UniqueTable("tx_cancel_statement");
+        GuardedLoop.Run(async _ =>
+        {
+            await using Database db = await Database.OpenAsync(server.ConnectionString, new DatabaseOptions { MaxConnections = 2 });
+            await db.ExecuteAsync($"CREATE TABLE {table} (v int)");
+            try
+            {
+                var inserted = new AsyncEvent();
+                AioTask work = AsyncIO.CreateTask(db.TransactionAsync(async c =>
+                {
+                    await c.ExecuteAsync($"INSERT INTO {table} VALUES (1)");
+                    inserted.Set();
+                    await c.ExecuteAsync("SELECT pg_sleep(10)");
+                }));
+                await inserted.WaitAsync();
+                await AsyncIO.Sleep(0.1);
+                work.Cancel();
+                await Assert.ThrowsAsync<CancelledException>(async () => await work);
+                Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+
+                // Both connections taken: a third task waits for one, and cancelling it ends the wait.
+                await using DatabaseConnection first = await db.ConnectAsync();
+                await using DatabaseConnection second = await db.ConnectAsync();
+                AioTask<DatabaseConnection> waiting = AsyncIO.CreateTask(db.ConnectAsync());
+                await AsyncIO.Sleep(0.1);
+                Assert.False(waiting.IsDone);
+                var clock = Stopwatch.StartNew();
+                waiting.Cancel();
+                await Assert.ThrowsAsync<CancelledException>(async () => await waiting);
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the wait ended {clock.Elapsed.TotalMilliseconds:F0} ms after the cancel");
+                await second.DisposeAsync();
+                Assert.Equal(1, await db.ScalarAsync<int>("SELECT 1"));
+            }
+            finally
+            {
+                await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}");
+            }
+        });
+    }
+
+    [Fact]
     public void ExecuteManyAsync_InsertsAThousandRowsInOneCall()
     {
         string table = UniqueTable("many");
