@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Npgsql;
@@ -117,6 +118,14 @@ internal sealed class PostgresConnection : DatabaseConnection
 
         await using (transaction)
         {
+            // A broken connection took its transaction with it (the server rolls back a session that
+            // ends), and Npgsql has disposed it: rolling back would throw ObjectDisposedException over
+            // the error that broke the connection.
+            if (Connection.State != ConnectionState.Open)
+            {
+                return;
+            }
+
             // Never cancelled: a rollback is what a cancellation leaves behind.
             await transaction.RollbackAsync(CancellationToken.None);
         }
