@@ -119,6 +119,7 @@ run_aio
 run_impl dotnet-npgsql dotnet "$BENCH_DLL" db-dotnet --pg "$PG"
 run_impl asyncpg "$PYTHON" "$ROOT/bench/python/db_bench.py" asyncpg --pg "$PG"
 run_impl aiosqlite "$PYTHON" "$ROOT/bench/python/db_bench.py" aiosqlite
+run_impl sqlite-direct dotnet "$BENCH_DLL" db-sqlite-direct
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 SAVED="$ROOT/bench/results/db-$STAMP.jsonl"

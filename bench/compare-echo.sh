@@ -70,6 +70,12 @@ fi
 QUICK=0
 WARMUP=5
 DURATION=10
+# ECHO_ROUNDS=N runs every server N times, one round after the other (the servers interleaved), and the
+# report takes each figure's median round: machine noise that comes and goes then hits every server.
+ROUNDS=${ECHO_ROUNDS:-1}
+case "$ROUNDS" in
+    '' | *[!0-9]* | 0) log "error: ECHO_ROUNDS must be a positive number"; exit 2 ;;
+esac
 if [ "${BENCH_QUICK:-}" = 1 ]; then
     QUICK=1
     WARMUP=1
@@ -245,9 +251,9 @@ stop_server() {
     fi
 }
 
-# Appends the JSON line in file $3 to the results, tagged with server $1 and workload $2.
+# Appends the JSON line in file $3 to the results, tagged with server $1, workload $2 and round $4.
 record() {
-    sed "s/^{/{\"server\": \"$1\", \"workload\": \"$2\", /" "$3" >> "$RESULTS"
+    sed "s/^{/{\"server\": \"$1\", \"workload\": \"$2\", \"round\": $4, /" "$3" >> "$RESULTS"
 }
 
 # ---- workloads -----------------------------------------------------------------------------------
@@ -261,7 +267,7 @@ workload_args() {
 }
 
 run_workload() {
-    local name=$1 port=$2 workload=$3
+    local name=$1 port=$2 workload=$3 round=$4
     workload_args "$workload"
     log "   $workload"
     if ! taskset -c "$LOADGEN_CPU" "$WORK/loadgen" --port "$port" "${LOAD[@]}" \
@@ -270,7 +276,7 @@ run_workload() {
         show_log "$name"
         exit 1
     fi
-    record "$name" "$workload" "$WORK/line.json"
+    record "$name" "$workload" "$WORK/line.json" "$round"
 }
 
 rss_kb() {
@@ -326,28 +332,32 @@ RESULTS="$WORK/results.jsonl"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 SKIPPED_AIO=0
-index=0
-for name in "${SERVERS[@]}"; do
-    port=$((BASE_PORT + index))
-    index=$((index + 1))
-    if [[ $name == aio-* ]] && [ "$HAVE_AIO" = 0 ]; then
-        SKIPPED_AIO=1
-        continue
-    fi
-    log "== $name (taskset -c $SERVER_CPU, port $port)"
-    started=$SECONDS
-    start_server "$name" "$port"
-    for workload in $WORKLOADS; do
-        run_workload "$name" "$port" "$workload"
-    done
-    stop_server "$name"
-    if [ "$IDLE" = 1 ]; then
-        # A fresh process: what the workloads left allocated and freed would hide part of the growth.
+for round in $(seq 1 "$ROUNDS"); do
+    [ "$ROUNDS" = 1 ] || log "== round $round of $ROUNDS"
+    index=0
+    for name in "${SERVERS[@]}"; do
+        # A port per server and round: a restarted server never waits for the last one's port.
+        port=$((BASE_PORT + (round - 1) * ${#SERVERS[@]} + index))
+        index=$((index + 1))
+        if [[ $name == aio-* ]] && [ "$HAVE_AIO" = 0 ]; then
+            SKIPPED_AIO=1
+            continue
+        fi
+        log "== $name (taskset -c $SERVER_CPU, port $port)"
+        started=$SECONDS
         start_server "$name" "$port"
-        run_idle "$name" "$port"
+        for workload in $WORKLOADS; do
+            run_workload "$name" "$port" "$workload" "$round"
+        done
         stop_server "$name"
-    fi
-    log "   $name took $((SECONDS - started)) s"
+        if [ "$IDLE" = 1 ] && [ "$round" = 1 ]; then
+            # A fresh process: what the workloads left allocated and freed would hide part of the growth.
+            start_server "$name" "$port"
+            run_idle "$name" "$port"
+            stop_server "$name"
+        fi
+        log "   $name took $((SECONDS - started)) s"
+    done
 done
 if [ "$SKIPPED_AIO" = 1 ]; then
     log "note: examples/EchoServer does not exist yet: the aio-sock, aio-streams and aio-protocol rows were skipped"

@@ -10,7 +10,7 @@ if (typeof(AsyncIO).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOpt
 
 switch (args.FirstOrDefault())
 {
-    case "tasks" or "tasks-dotnet" or "sync" or "sync-dotnet" or "db" or "db-dotnet" when !SelfProcess.HasTierUpDelayRemoved:
+    case "tasks" or "tasks-dotnet" or "sync" or "sync-dotnet" or "db" or "db-dotnet" or "db-sqlite-direct" when !SelfProcess.HasTierUpDelayRemoved:
         return SelfProcess.RerunWithoutTierUpDelay(args);
     case "tasks":
         AioTasks.Run(new BenchFilter(args.Skip(1)));
@@ -28,6 +28,8 @@ switch (args.FirstOrDefault())
         return AioDb.Run(args.Skip(1));
     case "db-dotnet":
         return DotnetDb.Run(args.Skip(1));
+    case "db-sqlite-direct":
+        return DirectSqlite.Run(args.Skip(1));
     case "alloc":
         return AllocBenchmarks.Run(args.Skip(1).ToArray());
 
@@ -40,6 +42,6 @@ switch (args.FirstOrDefault())
         return 0;
 
     default:
-        Console.Error.WriteLine("usage: Aio.Bench tasks [BENCH...] | tasks-dotnet [BENCH...] | sync [BENCH...] | sync-dotnet [BENCH...] | db [--pg CONNECTION] [BENCH...] | db-dotnet --pg CONNECTION | alloc [BenchmarkDotNet options]");
+        Console.Error.WriteLine("usage: Aio.Bench tasks [BENCH...] | tasks-dotnet [BENCH...] | sync [BENCH...] | sync-dotnet [BENCH...] | db [--pg CONNECTION] [BENCH...] | db-dotnet --pg CONNECTION | db-sqlite-direct [BENCH...] | alloc [BenchmarkDotNet options]");
         return 2;
 }

@@ -55,13 +55,27 @@ DEFAULT_SVG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..
 
 
 def load(path):
-    rows = {}
+    """{workload: {server: record}}; where a server ran several rounds, the record of its median round
+    (by msgs/s at full speed, by server CPU per message at a fixed rate), with the range of msgs/s over
+    the rounds in "msgs_range" and their count in "rounds"."""
+    runs = {}
     with open(path) as lines:
         for line in lines:
             line = line.strip()
             if line:
                 record = json.loads(line)
-                rows.setdefault(record["workload"], {})[record["server"]] = record
+                runs.setdefault(record["workload"], {}).setdefault(record["server"], []).append(record)
+    rows = {}
+    for workload, servers in runs.items():
+        for server, records in servers.items():
+            key = "server_cpu_us_per_msg" if WORKLOADS.get(workload, ("", ""))[1] == "rate" else "msgs_per_sec"
+            ranked = sorted(records, key=lambda r: r.get(key) or 0)
+            median = dict(ranked[(len(ranked) - 1) // 2] if key == "server_cpu_us_per_msg" else ranked[len(ranked) // 2])
+            median["rounds"] = len(records)
+            if len(records) > 1 and "msgs_per_sec" in median:
+                median["msgs_range"] = (min(r["msgs_per_sec"] for r in records),
+                                        max(r["msgs_per_sec"] for r in records))
+            rows.setdefault(workload, {})[server] = median
     return rows
 
 
@@ -87,9 +101,10 @@ def workload_table(tag, rows):
     reference = rows.get(REFERENCE, {})
     print(f"### {title}")
     print()
-    print("| server | msgs/s | vs C | p50 µs | p99 µs | server CPU µs/msg | of which kernel | vs C "
-          "| server busy | load gen. CPU µs/msg | load gen. busy |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ranged = any("msgs_range" in r for r in rows.values())
+    print("| server | msgs/s |" + (" rounds' range |" if ranged else "") + " vs C | p50 µs | p99 µs "
+          "| server CPU µs/msg | of which kernel | vs C | server busy | load gen. CPU µs/msg | load gen. busy |")
+    print("|---|---:|" + ("---:|" if ranged else "") + "---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     saturated, starved, behind = [], [], []
     for server in ordered(rows):
         r = rows[server]
@@ -107,6 +122,8 @@ def workload_table(tag, rows):
         cells = [
             f"`{server}`",
             fmt_value(r.get("msgs_per_sec")) + (" ⚠" if server in behind else ""),
+            *([f"{fmt_value(r['msgs_range'][0])}–{fmt_value(r['msgs_range'][1])}" if "msgs_range" in r else "—"]
+              if ranged else []),
             fmt_ratio(share(r.get("msgs_per_sec"), reference.get("msgs_per_sec"))),
             fmt_value(r.get("p50_us")),
             fmt_value(r.get("p99_us")),
@@ -330,6 +347,10 @@ def main(argv):
                      "all measured in this one run")
     if args.warmup and args.duration:
         notes.append(f"each workload {args.warmup} s of warm-up, then a {args.duration} s window")
+    rounds = max((r.get("rounds", 1) for w in rows.values() for r in w.values()), default=1)
+    if rounds > 1:
+        notes.append(f"every server ran {rounds} rounds, one round of all the servers after the other, and each "
+                     "row is its median round (by msgs/s; at a fixed rate, by server CPU per message)")
     if args.load_before and args.load_after:
         notes.append(f"load average {args.load_before} before, {args.load_after} after")
     text = "; ".join(notes)

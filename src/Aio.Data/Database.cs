@@ -71,35 +71,20 @@ public abstract class Database : IAsyncDisposable
     /// <param name="sql">The query, with <c>$1</c>, <c>$2</c>, … for the arguments.</param>
     /// <param name="args">The arguments, in order.</param>
     /// <returns>A coroutine of the value; <c>default</c> when there is no row or the value is NULL.</returns>
-    public async Coroutine<T?> ScalarAsync<T>(string sql, params object?[] args)
-    {
-        await using DatabaseConnection connection = await ConnectForAsync(sql);
-        return await connection.ScalarAsync<T>(sql, args);
-    }
+    public Coroutine<T?> ScalarAsync<T>(string sql, params object?[] args) => ScalarCoreAsync<T>(sql, args);
 
     /// <summary>Runs a query and returns all its rows; asyncpg's <c>fetch</c>.</summary>
     /// <param name="sql">The query, with <c>$1</c>, <c>$2</c>, … for the arguments.</param>
     /// <param name="args">The arguments, in order.</param>
     /// <returns>A coroutine of the rows.</returns>
-    public async Coroutine<List<DbRow>> FetchAsync(string sql, params object?[] args)
-    {
-        await using DatabaseConnection connection = await ConnectForAsync(sql);
-        return await connection.FetchAsync(sql, args);
-    }
+    public Coroutine<List<DbRow>> FetchAsync(string sql, params object?[] args) => FetchCoreAsync(sql, args);
 
     /// <summary>Runs a query and streams its rows, fetched as they are read, not buffered whole; the
     /// connection is held until the enumeration ends.</summary>
     /// <param name="sql">The query, with <c>$1</c>, <c>$2</c>, … for the arguments.</param>
     /// <param name="args">The arguments, in order.</param>
     /// <returns>The rows, for <c>await foreach</c>.</returns>
-    public async IAsyncEnumerable<DbRow> QueryAsync(string sql, params object?[] args)
-    {
-        await using DatabaseConnection connection = await ConnectForAsync(sql);
-        await foreach (DbRow row in connection.QueryAsync(sql, args))
-        {
-            yield return row;
-        }
-    }
+    public IAsyncEnumerable<DbRow> QueryAsync(string sql, params object?[] args) => QueryCore(sql, args);
 
     /// <summary>Runs <paramref name="body"/> in a transaction on a pooled connection: committed when it
     /// returns, rolled back when it throws — cancellation included.</summary>
@@ -130,4 +115,28 @@ public abstract class Database : IAsyncDisposable
 
     /// <summary>The connection a single statement runs on: SQLite sends reads to its readers.</summary>
     private protected virtual Coroutine<DatabaseConnection> ConnectForAsync(string sql) => ConnectAsync();
+
+    /// <summary><see cref="ScalarAsync{T}"/> on a connection taken for the statement; SQLite overrides it.</summary>
+    private protected virtual async Coroutine<T?> ScalarCoreAsync<T>(string sql, object?[] args)
+    {
+        await using DatabaseConnection connection = await ConnectForAsync(sql);
+        return await connection.ScalarAsync<T>(sql, args);
+    }
+
+    /// <summary><see cref="FetchAsync"/> on a connection taken for the statement; SQLite overrides it.</summary>
+    private protected virtual async Coroutine<List<DbRow>> FetchCoreAsync(string sql, object?[] args)
+    {
+        await using DatabaseConnection connection = await ConnectForAsync(sql);
+        return await connection.FetchAsync(sql, args);
+    }
+
+    /// <summary><see cref="QueryAsync"/> on a connection taken for the enumeration; SQLite overrides it.</summary>
+    private protected virtual async IAsyncEnumerable<DbRow> QueryCore(string sql, object?[] args)
+    {
+        await using DatabaseConnection connection = await ConnectForAsync(sql);
+        await foreach (DbRow row in connection.QueryAsync(sql, args))
+        {
+            yield return row;
+        }
+    }
 }

@@ -50,7 +50,10 @@ public abstract class DatabaseConnection : IAsyncDisposable
     /// <param name="sql">The query, with <c>$1</c>, <c>$2</c>, … for the arguments.</param>
     /// <param name="args">The arguments, in order.</param>
     /// <returns>A coroutine of the rows.</returns>
-    public async Coroutine<List<DbRow>> FetchAsync(string sql, params object?[] args)
+    public Coroutine<List<DbRow>> FetchAsync(string sql, params object?[] args) => FetchCoreAsync(sql, args);
+
+    /// <summary><see cref="FetchAsync"/> through <see cref="QueryAsync"/>; SQLite fetches in one trip.</summary>
+    private protected virtual async Coroutine<List<DbRow>> FetchCoreAsync(string sql, object?[] args)
     {
         var rows = new List<DbRow>();
         await foreach (DbRow row in QueryAsync(sql, args))

@@ -12,7 +12,9 @@ namespace Aio.Data.Sqlite;
 /// <remarks>
 /// <para>Single statements go where they can run: <see cref="Database.ScalarAsync{T}"/>,
 /// <see cref="Database.FetchAsync"/> and <see cref="Database.QueryAsync"/> of a statement that starts with
-/// SELECT, VALUES or EXPLAIN take a reader; anything else takes the writer, whose users take turns.</para>
+/// SELECT, VALUES or EXPLAIN go to a reader; anything else takes the writer, whose users take turns.
+/// Readers are not taken for such a statement: several statements queue on one reader's thread (up to
+/// four before another reader is opened), so that one thread wake-up serves several of them.</para>
 /// <para>An in-memory database (<c>:memory:</c>) lives in its one connection: there are no readers, and
 /// everything runs on the writer.</para>
 /// </remarks>
@@ -24,11 +26,16 @@ public sealed class SqliteDatabase : Database
     private readonly string _readerConnectionString;
     private readonly DatabaseOptions _options;
     private readonly AsyncSemaphore _writerTurn = new(1);
-    private readonly AsyncSemaphore _readerTurns;
-    private readonly Stack<SqliteSession> _idleReaders = new();
+    private readonly List<SqliteSession> _readers = [];
+    private readonly Queue<Future<bool>> _readerWaiters = new();
     private SqliteSession? _writer;
-    private int _openReaders;
+    private int _openingReaders;
     private bool _disposed;
+
+    /// <summary>How many single statements queue on one reader before another reader is opened. A reader's
+    /// thread runs its queue in one go, so queued statements share one wake-up of the thread and one of
+    /// the loop; on a machine with few cores that is worth more than running them side by side.</summary>
+    private const int StatementsPerReader = 4;
 
     private SqliteDatabase(SqliteConnectionStringBuilder builder, DatabaseOptions options)
     {
@@ -37,7 +44,6 @@ public sealed class SqliteDatabase : Database
         IsInMemory = builder.Mode == SqliteOpenMode.Memory || DataSource is "" or ":memory:";
         MaxReaders = IsInMemory ? 0 : options.MaxConnections ?? DefaultReaders;
         ArgumentOutOfRangeException.ThrowIfNegative(MaxReaders, nameof(options.MaxConnections));
-        _readerTurns = new AsyncSemaphore(Math.Max(1, MaxReaders));
 
         // Microsoft.Data.Sqlite's own pool would keep files open after a close; the sessions are the pool.
         builder.Pooling = false;
@@ -59,7 +65,7 @@ public sealed class SqliteDatabase : Database
     public int MaxReaders { get; }
 
     /// <summary>How many read-only connections are open now.</summary>
-    public int OpenReaders => _openReaders;
+    public int OpenReaders => _readers.Count;
 
     /// <summary>Opens (creating if need be) a SQLite database.</summary>
     /// <param name="connectionStringOrPath">A <c>Microsoft.Data.Sqlite</c> connection string
@@ -97,48 +103,163 @@ public sealed class SqliteDatabase : Database
         return new SqliteDatabaseConnection(this, _writer!, readOnly: false);
     }
 
-    /// <summary>Takes a read-only connection, opening one if fewer than <see cref="MaxReaders"/> are open
-    /// and none is idle; on an in-memory database, the writing connection.</summary>
+    /// <summary>Takes a read-only connection for the caller alone, opening one if fewer than
+    /// <see cref="MaxReaders"/> are open and none is free; on an in-memory database, the writing connection.</summary>
     /// <returns>A coroutine of the connection. Writes on it fail with "attempt to write a readonly database".</returns>
     /// <exception cref="ObjectDisposedException">The database was closed.</exception>
     public async Coroutine<DatabaseConnection> ConnectReadOnlyAsync()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (MaxReaders == 0)
         {
             return await ConnectAsync();
         }
 
-        await _readerTurns.AcquireAsync();
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_idleReaders.TryPop(out SqliteSession? session))
-            {
-                // Counted before the await, so that the close sees it and waits for it to come back.
-                _openReaders++;
-                try
-                {
-                    session = await SqliteSession.OpenAsync(_readerConnectionString, writeAheadLog: false, _options.SqliteBusyTimeout);
-                }
-                catch
-                {
-                    _openReaders--;
-                    throw;
-                }
-            }
-
-            return new SqliteDatabaseConnection(this, session, readOnly: true);
-        }
-        catch
-        {
-            _readerTurns.Release();
-            throw;
-        }
+        SqliteSession session = await TakeReaderAsync(exclusive: true);
+        return new SqliteDatabaseConnection(this, session, readOnly: true);
     }
 
     private protected override Coroutine<DatabaseConnection> ConnectForAsync(string sql) =>
         MaxReaders > 0 && SqlText.IsSurelyRead(sql) ? ConnectReadOnlyAsync() : ConnectAsync();
+
+    private protected override Coroutine<T?> ScalarCoreAsync<T>(string sql, object?[] args) where T : default =>
+        SharesAReader(sql) ? OnSharedReaderAsync(sql, args, static (s, sql, args) => s.ScalarAsync<T>(sql, args)) : base.ScalarCoreAsync<T>(sql, args);
+
+    private protected override Coroutine<List<DbRow>> FetchCoreAsync(string sql, object?[] args) =>
+        SharesAReader(sql) ? OnSharedReaderAsync(sql, args, static (s, sql, args) => s.FetchAsync(sql, args)) : base.FetchCoreAsync(sql, args);
+
+    private protected override IAsyncEnumerable<DbRow> QueryCore(string sql, object?[] args) =>
+        SharesAReader(sql) ? RowsOnSharedReader(sql, args) : base.QueryCore(sql, args);
+
+    private bool SharesAReader(string sql)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        return MaxReaders > 0 && SqlText.IsSurelyRead(sql);
+    }
+
+    private async Coroutine<T> OnSharedReaderAsync<T>(string sql, object?[] args, Func<SqliteSession, string, object?[], Coroutine<T>> statement)
+    {
+        SqliteSession session = await TakeReaderAsync(exclusive: false);
+        try
+        {
+            return await statement(session, sql, args ?? []);
+        }
+        finally
+        {
+            await ReleaseSharedAsync(session);
+        }
+    }
+
+    private async IAsyncEnumerable<DbRow> RowsOnSharedReader(string sql, object?[] args)
+    {
+        SqliteSession session = await TakeReaderAsync(exclusive: false);
+        try
+        {
+            await foreach (DbRow row in session.QueryAsync(sql, args ?? []))
+            {
+                yield return row;
+            }
+        }
+        finally
+        {
+            await ReleaseSharedAsync(session);
+        }
+    }
+
+    /// <summary>
+    /// A reader for one statement (shared: it may queue behind others on the reader's thread) or for a
+    /// lease (exclusive: nothing else runs on it until it is given back). Prefers the open reader with
+    /// the fewest statements queued; opens another when every open one has
+    /// <see cref="StatementsPerReader"/> (shared) or any (exclusive), up to <see cref="MaxReaders"/>;
+    /// otherwise waits for a reader to come free.
+    /// </summary>
+    private async Coroutine<SqliteSession> TakeReaderAsync(bool exclusive)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            SqliteSession? best = null;
+            foreach (SqliteSession reader in _readers)
+            {
+                if (!reader.Leased && (best is null || reader.SharedStatements < best.SharedStatements))
+                {
+                    best = reader;
+                }
+            }
+
+            bool canOpen = _readers.Count + _openingReaders < MaxReaders;
+            if (best is not null && (exclusive ? best.SharedStatements == 0 : best.SharedStatements < StatementsPerReader || !canOpen))
+            {
+                return Take(best, exclusive);
+            }
+
+            if (canOpen)
+            {
+                _openingReaders++;
+                SqliteSession opened;
+                try
+                {
+                    opened = await SqliteSession.OpenAsync(_readerConnectionString, writeAheadLog: false, _options.SqliteBusyTimeout);
+                }
+                finally
+                {
+                    _openingReaders--;
+                }
+
+                if (_disposed)
+                {
+                    await opened.CloseAsync();
+                    throw new ObjectDisposedException(ToString());
+                }
+
+                _readers.Add(opened);
+                return Take(opened, exclusive);
+            }
+
+            Future<bool> waiter = AsyncIO.GetRunningLoop().CreateFuture<bool>();
+            _readerWaiters.Enqueue(waiter);
+            await waiter;
+        }
+
+        static SqliteSession Take(SqliteSession reader, bool exclusive)
+        {
+            if (exclusive)
+            {
+                reader.Leased = true;
+            }
+            else
+            {
+                reader.SharedStatements++;
+            }
+
+            return reader;
+        }
+    }
+
+    private async ValueTask ReleaseSharedAsync(SqliteSession reader)
+    {
+        if (--reader.SharedStatements == 0 || reader.SharedStatements == StatementsPerReader - 1)
+        {
+            WakeReaderWaiters();
+        }
+
+        // After the database was closed, the last statement on a reader closes it.
+        if (_disposed && !reader.Leased && reader.SharedStatements == 0 && _readers.Remove(reader))
+        {
+            await reader.CloseAsync();
+        }
+    }
+
+    /// <summary>Lets every task waiting for a reader look again.</summary>
+    private void WakeReaderWaiters()
+    {
+        while (_readerWaiters.TryDequeue(out Future<bool>? waiter))
+        {
+            if (!waiter.IsDone)
+            {
+                waiter.SetResult(true);
+            }
+        }
+    }
 
     /// <summary>Takes back a connection from its lease.</summary>
     internal async ValueTask GiveBackAsync(SqliteSession session, bool readOnly)
@@ -154,17 +275,14 @@ public sealed class SqliteDatabase : Database
             return;
         }
 
+        session.Leased = false;
         if (_disposed || session.IsClosed)
         {
-            _openReaders--;
+            _readers.Remove(session);
             await session.CloseAsync();
         }
-        else
-        {
-            _idleReaders.Push(session);
-        }
 
-        _readerTurns.Release();
+        WakeReaderWaiters();
     }
 
     /// <summary>Closes the idle connections and ends their threads; connections still taken are closed
@@ -178,10 +296,14 @@ public sealed class SqliteDatabase : Database
         }
 
         _disposed = true;
-        while (_idleReaders.TryPop(out SqliteSession? reader))
+        WakeReaderWaiters();
+        foreach (SqliteSession reader in _readers.ToArray())
         {
-            _openReaders--;
-            await reader.CloseAsync();
+            if (!reader.Leased && reader.SharedStatements == 0)
+            {
+                _readers.Remove(reader);
+                await reader.CloseAsync();
+            }
         }
 
         // The writer is closed here if nobody holds it, or by whoever gives it back.

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Runtime.CompilerServices;
 
 namespace Aio.Data.Sqlite;
 
@@ -44,43 +43,19 @@ internal sealed class SqliteDatabaseConnection : DatabaseConnection
     public override Coroutine<T?> ScalarAsync<T>(string sql, params object?[] args) where T : default
     {
         ArgumentNullException.ThrowIfNull(sql);
-        object?[] arguments = args ?? [];
-        return Session.RunAsync(s => s.Scalar<T>(sql, arguments));
+        return Session.ScalarAsync<T>(sql, args ?? []);
     }
 
     public override IAsyncEnumerable<DbRow> QueryAsync(string sql, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(sql);
-        return Rows(Session, sql, args ?? []);
+        return Session.QueryAsync(sql, args ?? []);
     }
 
-    private static async IAsyncEnumerable<DbRow> Rows(SqliteSession session, string sql, object?[] args)
+    private protected override Coroutine<List<DbRow>> FetchCoreAsync(string sql, object?[] args)
     {
-        SqliteBatch batch = await session.RunAsync(s => s.OpenCursor(sql, args));
-        try
-        {
-            while (true)
-            {
-                foreach (DbRow row in batch.Rows)
-                {
-                    yield return row;
-                }
-
-                if (batch.Cursor is not { } cursor)
-                {
-                    yield break;
-                }
-
-                batch = await session.RunAsync(s => s.Fetch(cursor));
-            }
-        }
-        finally
-        {
-            if (batch.Cursor is { } open && !session.IsClosed)
-            {
-                await session.RunToEndAsync(s => s.CloseCursor(open));
-            }
-        }
+        ArgumentNullException.ThrowIfNull(sql);
+        return Session.FetchAsync(sql, args ?? []);
     }
 
     public override Coroutine<T> RunAsync<T>(Func<DbConnection, T> work)

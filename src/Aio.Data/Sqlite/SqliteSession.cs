@@ -119,6 +119,73 @@ internal sealed class SqliteSession
         }
     }
 
+    // ---- statements, from the loop -------------------------------------------------------------
+
+    /// <summary>Database-level statements running on this (read-only) session without a lease: they
+    /// queue on its worker behind each other. Loop thread only.</summary>
+    internal int SharedStatements;
+
+    /// <summary>Whether a task holds this session through a <see cref="DatabaseConnection"/>. Loop thread only.</summary>
+    internal bool Leased;
+
+    internal Coroutine<T?> ScalarAsync<T>(string sql, object?[] args) => RunAsync(s => s.Scalar<T>(sql, args));
+
+    internal async Coroutine<List<DbRow>> FetchAsync(string sql, object?[] args)
+    {
+        // Most results fit the first batch: then the rows come back in one trip.
+        SqliteBatch batch = await RunAsync(s => s.OpenCursor(sql, args));
+        if (batch.Cursor is null)
+        {
+            return batch.Rows;
+        }
+
+        var rows = new List<DbRow>();
+        await foreach (DbRow row in Rows(batch))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    internal async IAsyncEnumerable<DbRow> QueryAsync(string sql, object?[] args)
+    {
+        SqliteBatch batch = await RunAsync(s => s.OpenCursor(sql, args));
+        await foreach (DbRow row in Rows(batch))
+        {
+            yield return row;
+        }
+    }
+
+    /// <summary>The rows of an open query, from its first batch on; leaving early closes the cursor.</summary>
+    private async IAsyncEnumerable<DbRow> Rows(SqliteBatch batch)
+    {
+        try
+        {
+            while (true)
+            {
+                foreach (DbRow row in batch.Rows)
+                {
+                    yield return row;
+                }
+
+                if (batch.Cursor is not { } cursor)
+                {
+                    yield break;
+                }
+
+                batch = await RunAsync(s => s.Fetch(cursor));
+            }
+        }
+        finally
+        {
+            if (batch.Cursor is { } open && !IsClosed)
+            {
+                await RunToEndAsync(s => s.CloseCursor(open));
+            }
+        }
+    }
+
     // ---- the work, on the worker thread ---------------------------------------------------------
 
     internal SqliteConnection Connection => _connection!;

@@ -231,6 +231,51 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void SingleReads_QueueOnAFewReaders_AndWaitForALeasedOne()
+    {
+        string path = _dir.File("shared.db");
+        int before = SqliteThreads.Count();
+        GuardedLoop.Run(async _ =>
+        {
+            SqliteDatabase db = await SqliteDatabase.OpenAsync(path, new DatabaseOptions { MaxConnections = 1 });
+            await db.ExecuteAsync("CREATE TABLE t (v INTEGER)");
+            await db.ExecuteAsync("INSERT INTO t VALUES (7)");
+
+            // Sixteen reads at once share the one reader: they queue on its thread.
+            var reads = Enumerable.Range(0, 16).Select(_ => AsyncIO.CreateTask(db.ScalarAsync<int>("SELECT v FROM t"))).ToList();
+            foreach (AioTask<int> read in reads)
+            {
+                Assert.Equal(7, await read);
+            }
+
+            Assert.Equal(1, db.OpenReaders);
+
+            // Leased, the reader is the lessee's alone: a single read waits for it to come back.
+            DatabaseConnection lease = await db.ConnectReadOnlyAsync();
+            AioTask<int> waiting = AsyncIO.CreateTask(db.ScalarAsync<int>("SELECT v + 1 FROM t"));
+            AioTask<int> cancelled = AsyncIO.CreateTask(db.ScalarAsync<int>("SELECT v + 2 FROM t"));
+            await AsyncIO.Sleep(0.05);
+            Assert.False(waiting.IsDone);
+            cancelled.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await cancelled);
+            await lease.DisposeAsync();
+            Assert.Equal(8, await waiting);
+
+            // Closing while a query streams: the reader closes when the query ends.
+            await using (db)
+            {
+                await foreach (DbRow row in db.QueryAsync("SELECT v FROM t"))
+                {
+                    await db.DisposeAsync();
+                    Assert.Equal(7L, row[0]);
+                }
+            }
+        });
+        SpinWait.SpinUntil(() => SqliteThreads.Count() == before, TimeSpan.FromSeconds(5));
+        Assert.Equal(before, SqliteThreads.Count());
+    }
+
+    [Fact]
     public void RunAsync_GivesAdoNetCodeTheConnection_OnTheWorker_InTheOpenTransaction()
     {
         GuardedLoop.Run(async loop =>
