@@ -7,8 +7,10 @@
 #   bench/compare-db.sh
 #
 # The PostgreSQL server (scripts/pg-cluster.sh, PG_FSYNC=on so that commits are durable as on a real
-# server) is pinned to the second core this script may use, every client to the first, so that client
-# and server do not take turns on one core. SQLite files go to a scratch directory under bench/results/
+# server) is pinned to the second core this script may use, and the PostgreSQL clients to the first, so
+# that client and server do not take turns on one core. SQLite has no server: its clients (Aio,
+# aiosqlite, SQLite called directly) may use both cores, as an application would; set
+# DB_BENCH_SQLITE_ONE_CORE=1 to pin them to the first core too. SQLite files go to a scratch directory under bench/results/
 # (a real disk: the commits fsync), removed at the end; so is the cluster, whatever happens.
 #
 # Installs Debian's python3-asyncpg, python3-aiosqlite, postgresql and taskset when they are missing
@@ -85,12 +87,18 @@ tag_results() {
     sed "s/^{/{\"impl\": \"$impl\", /" "$WORK/$impl.jsonl" >> "$RESULTS"
 }
 
+SQLITE_CPUS="$CLIENT_CPU,$SERVER_CPU"
+if [ "${DB_BENCH_SQLITE_ONE_CORE:-}" = 1 ]; then
+    SQLITE_CPUS=$CLIENT_CPU
+fi
+
+# Runs implementation $1 pinned to CPUs $2: the command that follows.
 run_impl() {
-    local impl=$1
-    shift
-    log "== $impl (taskset -c $CLIENT_CPU)"
+    local impl=$1 cpus=$2
+    shift 2
+    log "== $impl (taskset -c $cpus)"
     local started=$SECONDS
-    if ! taskset -c "$CLIENT_CPU" "$@" > "$WORK/$impl.jsonl"; then
+    if ! taskset -c "$cpus" "$@" > "$WORK/$impl.jsonl"; then
         log "error: the $impl run failed"
         exit 1
     fi
@@ -101,12 +109,14 @@ run_impl() {
 # Each Aio benchmark in a fresh process, as bench/compare.sh does: the JIT's profile of code shared by
 # several benchmarks would otherwise depend on which ran first.
 run_aio() {
-    log "== aio (taskset -c $CLIENT_CPU, one process per benchmark)"
+    log "== aio (one process per benchmark; PostgreSQL's on CPU $CLIENT_CPU, SQLite's on $SQLITE_CPUS)"
     local started=$SECONDS
     : > "$WORK/aio.jsonl"
-    local name
+    local name cpus
     for name in $BENCHMARKS; do
-        if ! taskset -c "$CLIENT_CPU" dotnet "$BENCH_DLL" db --pg "$PG" "$name" >> "$WORK/aio.jsonl"; then
+        cpus=$CLIENT_CPU
+        [[ $name != sqlite_* ]] || cpus=$SQLITE_CPUS
+        if ! taskset -c "$cpus" dotnet "$BENCH_DLL" db --pg "$PG" "$name" >> "$WORK/aio.jsonl"; then
             log "error: the aio run of $name failed"
             exit 1
         fi
@@ -116,10 +126,10 @@ run_aio() {
 }
 
 run_aio
-run_impl dotnet-npgsql dotnet "$BENCH_DLL" db-dotnet --pg "$PG"
-run_impl asyncpg "$PYTHON" "$ROOT/bench/python/db_bench.py" asyncpg --pg "$PG"
-run_impl aiosqlite "$PYTHON" "$ROOT/bench/python/db_bench.py" aiosqlite
-run_impl sqlite-direct dotnet "$BENCH_DLL" db-sqlite-direct
+run_impl dotnet-npgsql "$CLIENT_CPU" dotnet "$BENCH_DLL" db-dotnet --pg "$PG"
+run_impl asyncpg "$CLIENT_CPU" "$PYTHON" "$ROOT/bench/python/db_bench.py" asyncpg --pg "$PG"
+run_impl aiosqlite "$SQLITE_CPUS" "$PYTHON" "$ROOT/bench/python/db_bench.py" aiosqlite
+run_impl sqlite-direct "$SQLITE_CPUS" dotnet "$BENCH_DLL" db-sqlite-direct
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 SAVED="$ROOT/bench/results/db-$STAMP.jsonl"
@@ -127,4 +137,5 @@ cp "$RESULTS" "$SAVED"
 log "== raw results: ${SAVED#"$ROOT"/}"
 
 "$PYTHON" "$ROOT/bench/python/db_report.py" "$SAVED" --client-cpu "$CLIENT_CPU" --server-cpu "$SERVER_CPU" \
+    --sqlite-cpus "$SQLITE_CPUS" \
     --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER"

@@ -52,6 +52,7 @@ def main(argv):
     parser.add_argument("results")
     parser.add_argument("--client-cpu")
     parser.add_argument("--server-cpu")
+    parser.add_argument("--sqlite-cpus")
     parser.add_argument("--load-before")
     parser.add_argument("--load-after")
     args = parser.parse_args(argv)
@@ -94,8 +95,9 @@ def main(argv):
              "each figure the best of 5 runs after ≥1 s of warm-up on the same work",
              "PostgreSQL 15 with fsync on, its own throwaway cluster"]
     if args.client_cpu is not None and args.server_cpu is not None:
-        notes.append(f"clients pinned to CPU {args.client_cpu}, the PostgreSQL server to CPU {args.server_cpu}, "
-                     "all measured in this one run")
+        notes.append(f"PostgreSQL clients pinned to CPU {args.client_cpu}, the PostgreSQL server to CPU "
+                     f"{args.server_cpu}, SQLite clients to CPUs {args.sqlite_cpus or args.client_cpu}, all measured "
+                     "in this one run")
     notes.append("asyncpg and aiosqlite on asyncio's own loop")
     notes.append("SQLite direct is Microsoft.Data.Sqlite called synchronously on one thread, no loop and no "
                  "thread hop: the floor that any hop to a connection's thread is added to")

@@ -186,7 +186,9 @@ public sealed class SqliteDatabase : Database
                 }
             }
 
-            bool canOpen = _readers.Count + _openingReaders < MaxReaders;
+            // One reader opens at a time: a burst of statements would otherwise open a reader each before
+            // the first one is there to take several of them.
+            bool canOpen = _openingReaders == 0 && _readers.Count < MaxReaders;
             if (best is not null && (exclusive ? best.SharedStatements == 0 : best.SharedStatements < StatementsPerReader || !canOpen))
             {
                 return Take(best, exclusive);
@@ -203,6 +205,7 @@ public sealed class SqliteDatabase : Database
                 finally
                 {
                     _openingReaders--;
+                    WakeReaderWaiters();
                 }
 
                 if (_disposed)

@@ -50,7 +50,15 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter, IExecutorWork, IThrea
     {
         executor.Execute(this);
         _future.AddWaiter(this);
+        if (executor is ThreadPoolExecutor { SpinTicks: > 0 } spinning)
+        {
+            _spinTicks = spinning.SpinTicks;
+            _loop.OnSpinningWorkSubmitted(_spinTicks);
+        }
     }
+
+    /// <summary>The executor's spin, while this work counts among the loop's spinning work.</summary>
+    private long _spinTicks;
 
     void IThreadPoolWorkItem.Execute() => Run();
 
@@ -98,6 +106,11 @@ internal sealed class ExecutorWorkItem<T> : IFutureWaiter, IExecutorWork, IThrea
     private void CompleteOnLoop()
     {
         _loop.OnExecutorWorkDone(_countedByLoop);
+        if (_spinTicks > 0)
+        {
+            _spinTicks = 0;
+            _loop.OnSpinningWorkDone();
+        }
 
         if (_future.IsDone)
         {

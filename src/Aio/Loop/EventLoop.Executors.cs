@@ -117,6 +117,46 @@ public sealed partial class EventLoop
         }
     }
 
+    /// <summary>Work out on executors that spin (<see cref="ThreadPoolExecutor.SpinBeforeParking"/>), and
+    /// the longest spin among them since the count was last zero: while there is such work, the loop
+    /// watches for its results a moment before it blocks.</summary>
+    private int _spinningWork;
+    private long _spinTicks;
+
+    internal void OnSpinningWorkSubmitted(long spinTicks)
+    {
+        _spinningWork++;
+        _spinTicks = Math.Max(_spinTicks, spinTicks);
+    }
+
+    internal void OnSpinningWorkDone()
+    {
+        if (--_spinningWork == 0)
+        {
+            _spinTicks = 0;
+        }
+    }
+
+    /// <summary>
+    /// Before blocking with spinning work out: watches the thread-safe queue for a result instead of
+    /// sleeping at once. The wake-up flag is held set meanwhile, so a worker posting a result skips the
+    /// eventfd write the loop would only have to read back; it is reset with a full fence before the last
+    /// look, as the iteration does, so that a result posted after it wakes the reactor.
+    /// </summary>
+    /// <returns>Whether a result arrived (the poll should then not block).</returns>
+    private bool SpinForResults()
+    {
+        Volatile.Write(ref _wakePending, 1);
+        long until = System.Diagnostics.Stopwatch.GetTimestamp() + _spinTicks;
+        while (_threadsafe.IsEmpty && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+        {
+            Thread.SpinWait(20);
+        }
+
+        Interlocked.Exchange(ref _wakePending, 0);
+        return !_threadsafe.IsEmpty;
+    }
+
     internal Future<T> Submit<T>(IExecutor? executor, Func<T>? function, Func<CancellationToken, T>? tokenFunction, ExecutionContext? context)
     {
         CheckThread();

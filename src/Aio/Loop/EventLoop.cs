@@ -252,6 +252,10 @@ public sealed partial class EventLoop : IDisposable
         {
             // About to block: the right moment to give back what a burst grew (the ready queue is empty).
             TrimBuffers();
+            if (_spinningWork > 0 && driver is null && SpinForResults())
+            {
+                timeout = 0;
+            }
         }
 
         // With nothing registered and nothing to wait for, the system call would only tell us about

@@ -11,6 +11,53 @@ public sealed class ExecutorTests
     private static readonly AsyncLocal<string?> s_ambient = new();
 
     [Fact]
+    public void SpinningExecutor_RunsQuickSuccessions_AndSlowWork_AndShutsDownWhileSpinning()
+    {
+        using var executor = new ThreadPoolExecutor(1, "aio-spin") { SpinBeforeParking = TimeSpan.FromMilliseconds(1) };
+        TimeSpan expected = Environment.ProcessorCount > 1 ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero;
+        Assert.InRange((executor.SpinBeforeParking - expected).Duration(), TimeSpan.Zero, TimeSpan.FromMicroseconds(1));
+        GuardedLoop.Run(async loop =>
+        {
+            int loopThread = Environment.CurrentManagedThreadId;
+            long sum = 0;
+            for (int i = 0; i < 2_000; i++)
+            {
+                // One after the other: each result arrives while the loop watches for it.
+                sum += await loop.RunInExecutor(executor, () => i);
+            }
+
+            Assert.Equal(1_999L * 2_000 / 2, sum);
+            Assert.Equal(loopThread, Environment.CurrentManagedThreadId);
+
+            // Work longer than the spin: the loop blocks in the reactor and is woken as usual.
+            Assert.Equal(42, await loop.RunInExecutor(executor, () =>
+            {
+                Thread.Sleep(20);
+                return 42;
+            }));
+
+            // A timer still fires while executor work is out.
+            Future<int> slow = loop.RunInExecutor(executor, () =>
+            {
+                Thread.Sleep(100);
+                return 1;
+            });
+            await AsyncIO.Sleep(0.01);
+            Assert.False(slow.IsDone);
+            Assert.Equal(1, await slow);
+        });
+
+        // The worker is spinning (it just finished): shutting down still ends it at once.
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        executor.Shutdown(wait: true);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void SpinBeforeParking_Negative_IsRefused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ThreadPoolExecutor(1) { SpinBeforeParking = TimeSpan.FromTicks(-1) });
+
+    [Fact]
     public void ToThread_Result_ComesBackOnTheLoopThread()
     {
         GuardedLoop.Run(async loop =>
