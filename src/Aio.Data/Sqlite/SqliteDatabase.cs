@@ -138,7 +138,8 @@ public sealed class SqliteDatabase : Database
 
     private async Coroutine<T> OnSharedReaderAsync<T>(string sql, object?[] args, Func<SqliteSession, string, object?[], Coroutine<T>> statement)
     {
-        SqliteSession session = await TakeReaderAsync(exclusive: false);
+        // Most of the time a reader is there to take: no coroutine for the taking.
+        SqliteSession session = TryTakeSharedReader() ?? await TakeReaderAsync(exclusive: false);
         try
         {
             return await statement(session, sql, args ?? []);
@@ -163,6 +164,34 @@ public sealed class SqliteDatabase : Database
         {
             await ReleaseSharedAsync(session);
         }
+    }
+
+    /// <summary>The open reader a statement can queue on now without opening another, or null: the
+    /// common case of <see cref="TakeReaderAsync"/>, without its coroutine.</summary>
+    private SqliteSession? TryTakeSharedReader()
+    {
+        if (_disposed)
+        {
+            return null;
+        }
+
+        SqliteSession? best = null;
+        foreach (SqliteSession reader in _readers)
+        {
+            if (!reader.Leased && (best is null || reader.SharedStatements < best.SharedStatements))
+            {
+                best = reader;
+            }
+        }
+
+        bool canOpen = _openingReaders == 0 && _readers.Count < MaxReaders;
+        if (best is null || (best.SharedStatements >= StatementsPerReader && canOpen))
+        {
+            return null;
+        }
+
+        best.SharedStatements++;
+        return best;
     }
 
     /// <summary>

@@ -293,7 +293,8 @@ internal sealed class SqliteSession
 
     internal SqliteBatch Fetch(SqliteCursor cursor)
     {
-        var rows = new List<DbRow>(cursor.NextBatchSize);
+        // The first batch grows as rows come (most queries return a row or a few); later ones are full.
+        var rows = cursor.NextBatchSize == FirstBatchSize ? new List<DbRow>() : new List<DbRow>(cursor.NextBatchSize);
         try
         {
             while (rows.Count < cursor.NextBatchSize)
