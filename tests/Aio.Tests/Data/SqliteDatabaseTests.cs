@@ -18,7 +18,7 @@ public sealed class SqliteDatabaseTests : IDisposable
     [Fact]
     public void Statements_WithPositionalParameters_RoundTrip_AndNoWorkerOutlivesTheClose()
     {
-        int before = SqliteThreads.Count();
+        int before = SqliteThreads.Before();
         string path = _dir.File("app.db");
         GuardedLoop.Run(async _ =>
         {
@@ -42,7 +42,7 @@ public sealed class SqliteDatabaseTests : IDisposable
             Assert.Equal("score", rows[1].GetName(2));
             Assert.True(SqliteThreads.Count() > before, "statements ran on worker threads");
         });
-        Assert.Equal(before, SqliteThreads.Count());
+        SqliteThreads.AssertBackTo(before);
     }
 
     [Fact]
@@ -195,7 +195,7 @@ public sealed class SqliteDatabaseTests : IDisposable
     public void Readers_ServeConcurrentReads_BesideTheWriter_WithinTheirLimit()
     {
         string path = _dir.File("wal.db");
-        int before = SqliteThreads.Count();
+        int before = SqliteThreads.Before();
         GuardedLoop.Run(async _ =>
         {
             await using SqliteDatabase db = await SqliteDatabase.OpenAsync(path, new DatabaseOptions { MaxConnections = 3 });
@@ -227,14 +227,14 @@ public sealed class SqliteDatabaseTests : IDisposable
             var refused = await Assert.ThrowsAsync<SqliteException>(async () => await reader.ExecuteAsync("INSERT INTO kv VALUES (1000, 'x')"));
             Assert.Contains("readonly", refused.Message);
         });
-        Assert.Equal(before, SqliteThreads.Count());
+        SqliteThreads.AssertBackTo(before);
     }
 
     [Fact]
     public void SingleReads_QueueOnAFewReaders_AndWaitForALeasedOne()
     {
         string path = _dir.File("shared.db");
-        int before = SqliteThreads.Count();
+        int before = SqliteThreads.Before();
         GuardedLoop.Run(async _ =>
         {
             SqliteDatabase db = await SqliteDatabase.OpenAsync(path, new DatabaseOptions { MaxConnections = 1 });
@@ -271,8 +271,7 @@ public sealed class SqliteDatabaseTests : IDisposable
                 }
             }
         });
-        SpinWait.SpinUntil(() => SqliteThreads.Count() == before, TimeSpan.FromSeconds(5));
-        Assert.Equal(before, SqliteThreads.Count());
+        SqliteThreads.AssertBackTo(before);
     }
 
     [Fact]
