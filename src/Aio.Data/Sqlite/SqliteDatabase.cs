@@ -136,7 +136,7 @@ public sealed class SqliteDatabase : Database
         return MaxReaders > 0 && SqlText.IsSurelyRead(sql);
     }
 
-    private async Coroutine<T> OnSharedReaderAsync<T>(string sql, object?[] args, Func<SqliteSession, string, object?[], Coroutine<T>> statement)
+    private async Coroutine<T> OnSharedReaderAsync<T>(string sql, object?[] args, Func<SqliteSession, string, object?[], ValueTask<T>> statement)
     {
         // Most of the time a reader is there to take: no coroutine for the taking.
         SqliteSession session = TryTakeSharedReader() ?? await TakeReaderAsync(exclusive: false);

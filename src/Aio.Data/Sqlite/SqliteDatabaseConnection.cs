@@ -23,27 +23,26 @@ internal sealed class SqliteDatabaseConnection : DatabaseConnection
 
     private SqliteSession Session => _session ?? throw new ObjectDisposedException(nameof(DatabaseConnection), "The connection was given back to its database.");
 
-    public override Coroutine<int> ExecuteAsync(string sql, params object?[] args)
+    public override async Coroutine<int> ExecuteAsync(string sql, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(sql);
-        object?[] arguments = args ?? [];
-        return Session.RunAsync(s => s.Execute(sql, arguments));
+        return await Session.ExecuteAsync(sql, args ?? []);
     }
 
-    public override Coroutine<int> ExecuteManyAsync(string sql, IEnumerable<object?[]> rows)
+    public override async Coroutine<int> ExecuteManyAsync(string sql, IEnumerable<object?[]> rows)
     {
         ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(rows);
 
         // Read on the loop: a lazy sequence may touch what only the loop thread may.
         IReadOnlyList<object?[]> list = rows as IReadOnlyList<object?[]> ?? rows.ToList();
-        return Session.RunAsync(s => s.ExecuteMany(sql, list));
+        return await Session.RunAsync(s => s.ExecuteMany(sql, list));
     }
 
-    public override Coroutine<T?> ScalarAsync<T>(string sql, params object?[] args) where T : default
+    public override async Coroutine<T?> ScalarAsync<T>(string sql, params object?[] args) where T : default
     {
         ArgumentNullException.ThrowIfNull(sql);
-        return Session.ScalarAsync<T>(sql, args ?? []);
+        return await Session.ScalarAsync<T>(sql, args ?? []);
     }
 
     public override IAsyncEnumerable<DbRow> QueryAsync(string sql, params object?[] args)
@@ -52,16 +51,16 @@ internal sealed class SqliteDatabaseConnection : DatabaseConnection
         return Session.QueryAsync(sql, args ?? []);
     }
 
-    private protected override Coroutine<List<DbRow>> FetchCoreAsync(string sql, object?[] args)
+    private protected override async Coroutine<List<DbRow>> FetchCoreAsync(string sql, object?[] args)
     {
         ArgumentNullException.ThrowIfNull(sql);
-        return Session.FetchAsync(sql, args ?? []);
+        return await Session.FetchAsync(sql, args ?? []);
     }
 
-    public override Coroutine<T> RunAsync<T>(Func<DbConnection, T> work)
+    public override async Coroutine<T> RunAsync<T>(Func<DbConnection, T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Session.RunAsync(s => work(s.Connection));
+        return await Session.RunAsync(s => work(s.Connection));
     }
 
     public override Coroutine<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work)
@@ -70,7 +69,7 @@ internal sealed class SqliteDatabaseConnection : DatabaseConnection
 
         // Microsoft.Data.Sqlite's asynchronous methods complete synchronously, so waiting here costs the
         // worker nothing; other drivers' code would simply block the worker, never the loop.
-        return Session.RunInterruptibleAsync((s, token) => work(s.Connection, token).GetAwaiter().GetResult());
+        return Session.RunWithTokenAsync((s, token) => work(s.Connection, token).GetAwaiter().GetResult());
     }
 
     private protected override async Coroutine BeginCoreAsync()

@@ -74,20 +74,36 @@ internal sealed class SqliteSession
 
     // ---- running on the worker ------------------------------------------------------------------
 
-    /// <summary>Runs <paramref name="work"/> on the worker; cancelling the awaiting task interrupts it.</summary>
-    internal Coroutine<T> RunAsync<T>(Func<SqliteSession, T> work) => RunCoreAsync(work, null);
-
-    /// <summary>Runs <paramref name="work"/> on the worker with a token that is cancelled (and the
-    /// statement interrupted) when the awaiting task is.</summary>
-    internal Coroutine<T> RunInterruptibleAsync<T>(Func<SqliteSession, CancellationToken, T> work) => RunCoreAsync(null, work);
-
-    private async Coroutine<T> RunCoreAsync<T>(Func<SqliteSession, T>? work, Func<SqliteSession, CancellationToken, T>? tokenWork)
+    /// <summary>Runs <paramref name="work"/> on the worker with two arguments (so that a static lambda
+    /// allocates nothing); if <paramref name="interruptible"/>, cancelling the awaiting task stops it.</summary>
+    internal ValueTask<T> Call<T>(Func<SqliteSession, object?, object?, T> work, object? first, object? second, bool interruptible)
     {
         ObjectDisposedException.ThrowIf(IsClosed, this);
-        Future<T> future = _loop.RunInExecutor(_worker, token => RunInterruptible(work, tokenWork, token));
+        return SqliteCall<T>.Start(this, _worker, work, first, second, interruptible);
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the worker; cancelling the awaiting task interrupts it.</summary>
+    internal ValueTask<T> RunAsync<T>(Func<SqliteSession, T> work) =>
+        Call(static (s, w, _) => ((Func<SqliteSession, T>)w!)(s), work, null, interruptible: true);
+
+    /// <summary>Runs <paramref name="work"/> on the worker to its end, whatever happens to the awaiting
+    /// task: clean-up (a rollback, closing a cursor or the connection).</summary>
+    internal ValueTask<T> RunToEndAsync<T>(Func<SqliteSession, T> work) =>
+        Call(static (s, w, _) => ((Func<SqliteSession, T>)w!)(s), work, null, interruptible: false);
+
+    /// <summary>Runs <paramref name="work"/> on the worker with a token that is cancelled (and the
+    /// statement interrupted) when the awaiting task is: for driver code that takes a token.</summary>
+    internal async Coroutine<T> RunWithTokenAsync<T>(Func<SqliteSession, CancellationToken, T> work)
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        Future<T> future = _loop.RunInExecutor(_worker, token =>
+        {
+            using CancellationTokenRegistration registration = token.UnsafeRegister(s_interrupt, this);
+            return work(this, token);
+        });
 
         // Awaited directly by a task, the future is cancelled with the task; awaited through an async
-        // enumerator (a query's rows), the task's token has to reach it.
+        // enumerator, the task's token has to reach it.
         CancellationToken cancellation = TaskCancellation.ForNextCall;
         CancellationTokenRegistration registration = cancellation.CanBeCanceled
             ? cancellation.Register(s_cancelFuture, future)
@@ -102,17 +118,39 @@ internal sealed class SqliteSession
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> on the worker to its end, whatever happens to the awaiting task.</summary>
-    internal async Coroutine<T> RunToEndAsync<T>(Func<SqliteSession, T> work)
+    /// <summary>The call running on the worker, for interrupts; guarded by <see cref="_callLock"/>, so
+    /// that an interrupt meant for one call never reaches the next.</summary>
+    private object? _runningCall;
+    private readonly Lock _callLock = new();
+
+    /// <summary>On the worker, as <paramref name="call"/> starts.</summary>
+    internal void Entered(object call)
     {
-        ObjectDisposedException.ThrowIf(IsClosed, this);
-        return await AsyncIO.Shield(_loop.RunInExecutor(_worker, () => work(this)));
+        lock (_callLock)
+        {
+            _runningCall = call;
+        }
     }
 
-    private T RunInterruptible<T>(Func<SqliteSession, T>? work, Func<SqliteSession, CancellationToken, T>? tokenWork, CancellationToken token)
+    /// <summary>On the worker, as the running call ends.</summary>
+    internal void Left()
     {
-        using CancellationTokenRegistration registration = token.UnsafeRegister(s_interrupt, this);
-        return work is not null ? work(this) : tokenWork!(this, token);
+        lock (_callLock)
+        {
+            _runningCall = null;
+        }
+    }
+
+    /// <summary>Interrupts <paramref name="call"/> if it is the one running (from the loop thread).</summary>
+    internal void Interrupt(object call)
+    {
+        lock (_callLock)
+        {
+            if (ReferenceEquals(_runningCall, call))
+            {
+                Interrupt();
+            }
+        }
     }
 
     /// <summary>Called from the loop thread while the worker runs a statement: SQLite allows it.</summary>
@@ -133,12 +171,19 @@ internal sealed class SqliteSession
     /// <summary>Whether a task holds this session through a <see cref="DatabaseConnection"/>. Loop thread only.</summary>
     internal bool Leased;
 
-    internal Coroutine<T?> ScalarAsync<T>(string sql, object?[] args) => RunAsync(s => s.Scalar<T>(sql, args));
+    internal ValueTask<T?> ScalarAsync<T>(string sql, object?[] args) =>
+        Call(static (s, sql, args) => s.Scalar<T>((string)sql!, (object?[])args!), sql, args, interruptible: true);
 
-    internal async Coroutine<List<DbRow>> FetchAsync(string sql, object?[] args)
+    internal ValueTask<int> ExecuteAsync(string sql, object?[] args) =>
+        Call(static (s, sql, args) => s.Execute((string)sql!, (object?[])args!), sql, args, interruptible: true);
+
+    private ValueTask<SqliteBatch> OpenCursorAsync(string sql, object?[] args) =>
+        Call(static (s, sql, args) => s.OpenCursor((string)sql!, (object?[])args!), sql, args, interruptible: true);
+
+    internal async ValueTask<List<DbRow>> FetchAsync(string sql, object?[] args)
     {
         // Most results fit the first batch: then the rows come back in one trip.
-        SqliteBatch batch = await RunAsync(s => s.OpenCursor(sql, args));
+        SqliteBatch batch = await OpenCursorAsync(sql, args);
         if (batch.Cursor is null)
         {
             return batch.Rows;
@@ -155,7 +200,7 @@ internal sealed class SqliteSession
 
     internal async IAsyncEnumerable<DbRow> QueryAsync(string sql, object?[] args)
     {
-        SqliteBatch batch = await RunAsync(s => s.OpenCursor(sql, args));
+        SqliteBatch batch = await OpenCursorAsync(sql, args);
         await foreach (DbRow row in Rows(batch))
         {
             yield return row;
@@ -179,14 +224,14 @@ internal sealed class SqliteSession
                     yield break;
                 }
 
-                batch = await RunAsync(s => s.Fetch(cursor));
+                batch = await Call(static (s, cursor, _) => s.Fetch((SqliteCursor)cursor!), cursor, null, interruptible: true);
             }
         }
         finally
         {
             if (batch.Cursor is { } open && !IsClosed)
             {
-                await RunToEndAsync(s => s.CloseCursor(open));
+                await Call(static (s, cursor, _) => s.CloseCursor((SqliteCursor)cursor!), open, null, interruptible: false);
             }
         }
     }

@@ -156,6 +156,37 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void Cancellation_OfAQueuedStatement_MeansItNeverRuns_AndTheOneAheadGoesOn()
+    {
+        GuardedLoop.Run(async _ =>
+        {
+            await using Database db = await Database.OpenAsync(":memory:");
+            await using DatabaseConnection connection = await db.ConnectAsync();
+            await connection.ExecuteAsync("CREATE TABLE t (v INTEGER)");
+            const string Slow = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000000) SELECT count(*) FROM c";
+
+            // The insert queues behind the slow count on the connection's thread; cancelled there, it
+            // ends at once and never runs, while the count ahead of it finishes.
+            AioTask<long> counting = AsyncIO.CreateTask(connection.ScalarAsync<long>(Slow));
+            AioTask<int> inserting = AsyncIO.CreateTask(connection.ExecuteAsync("INSERT INTO t VALUES (1)"));
+            await AsyncIO.Sleep(0.01);
+            inserting.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await inserting);
+            Assert.Equal(2_000_000, await counting);
+            Assert.Equal(0, await connection.ScalarAsync<int>("SELECT count(*) FROM t"));
+
+            // The other way round: the running count is interrupted and the insert behind it runs.
+            counting = AsyncIO.CreateTask(connection.ScalarAsync<long>(Slow.Replace("2000000", "10000000000")));
+            inserting = AsyncIO.CreateTask(connection.ExecuteAsync("INSERT INTO t VALUES (2)"));
+            await AsyncIO.Sleep(0.05);
+            counting.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await counting);
+            Assert.Equal(1, await inserting);
+            Assert.Equal(2, await connection.ScalarAsync<int>("SELECT v FROM t"));
+        });
+    }
+
+    [Fact]
     public void Cancellation_InsideATransaction_RollsItBack()
     {
         string path = _dir.File("cancel.db");
