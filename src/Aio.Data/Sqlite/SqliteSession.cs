@@ -180,23 +180,10 @@ internal sealed class SqliteSession
     private ValueTask<SqliteBatch> OpenCursorAsync(string sql, object?[] args) =>
         Call(static (s, sql, args) => s.OpenCursor((string)sql!, (object?[])args!), sql, args, interruptible: true);
 
-    internal async ValueTask<List<DbRow>> FetchAsync(string sql, object?[] args)
-    {
-        // Most results fit the first batch: then the rows come back in one trip.
-        SqliteBatch batch = await OpenCursorAsync(sql, args);
-        if (batch.Cursor is null)
-        {
-            return batch.Rows;
-        }
-
-        var rows = new List<DbRow>();
-        await foreach (DbRow row in Rows(batch))
-        {
-            rows.Add(row);
-        }
-
-        return rows;
-    }
+    /// <summary>All the rows of a query, read in one trip: the caller wants them all at once anyway, so
+    /// the worker reads to the end instead of sending batches.</summary>
+    internal ValueTask<List<DbRow>> FetchAsync(string sql, object?[] args) =>
+        Call(static (s, sql, args) => s.FetchAll((string)sql!, (object?[])args!), sql, args, interruptible: true);
 
     internal async IAsyncEnumerable<DbRow> QueryAsync(string sql, object?[] args)
     {
@@ -334,6 +321,27 @@ internal sealed class SqliteSession
         }
 
         return Fetch(new SqliteCursor(command, reader));
+    }
+
+    internal List<DbRow> FetchAll(string sql, object?[] args)
+    {
+        SqliteCommand command = Rent(sql, args);
+        try
+        {
+            using SqliteDataReader reader = command.ExecuteReader();
+            var rows = new List<DbRow>();
+            RowShape? shape = null;
+            while (reader.Read())
+            {
+                rows.Add(DbRow.Read(reader, ref shape));
+            }
+
+            return rows;
+        }
+        finally
+        {
+            GiveBack(command);
+        }
     }
 
     internal SqliteBatch Fetch(SqliteCursor cursor)
