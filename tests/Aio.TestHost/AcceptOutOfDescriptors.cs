@@ -23,14 +23,14 @@ internal static partial class AcceptOutOfDescriptors
     private const int RLIMIT_NOFILE = 7;
     private const double TimeoutSeconds = 5;
 
-    public static int Run()
+    /// <param name="debug">Debug mode, whatever AIO_DEBUG says. On, it loads code and reads symbol files
+    /// the first time it meets a coroutine type, which takes descriptors this scenario does not have:
+    /// that must cost it its descriptions, never the loop.</param>
+    public static int Run(bool debug)
     {
         // Short, so that the scenario takes well under a second of waiting.
         Server.AcceptRetryDelay = 0.2;
-
-        // Debug mode off whatever AIO_DEBUG says: it loads code the first time it meets a coroutine type,
-        // which takes a descriptor this scenario does not have.
-        return AsyncIO.Run(ServeAsync(), new EventLoopOptions { Debug = false });
+        return AsyncIO.Run(ServeAsync(), new EventLoopOptions { Debug = debug });
     }
 
     private static async Coroutine<int> ServeAsync()

@@ -16,7 +16,9 @@ try
             AsyncIO.Run(ServeWithOwnHandler());
             break;
         case "accept-emfile":
-            return Aio.TestHost.AcceptOutOfDescriptors.Run();
+            return Aio.TestHost.AcceptOutOfDescriptors.Run(debug: false);
+        case "accept-emfile-debug":
+            return Aio.TestHost.AcceptOutOfDescriptors.Run(debug: true);
         case "task-tree":
             // SIGUSR1 is 10 on Linux.
             AsyncIO.Run(ServeTaskTree(), new EventLoopOptions { TaskTreeSignal = (PosixSignal)10 });

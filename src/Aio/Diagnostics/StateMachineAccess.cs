@@ -20,7 +20,14 @@ internal static class StateMachineAccess<TStateMachine>
     private static readonly FieldInfo? s_field =
         typeof(TStateMachine).GetField("<>1__state", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
 
-    private static readonly Reader? s_reader = CreateReader();
+    /// <summary>The dynamic reader once made; null until then, or for good where it cannot be made.</summary>
+    private static Reader? s_reader;
+
+    /// <summary>Whether making the reader was tried and settled (made, or not possible here). A failure
+    /// that may pass — the process out of descriptors while the runtime loads the emitting assembly — is
+    /// not settled, so the next read tries again; a type initializer that threw would have broken this
+    /// type for the rest of the process.</summary>
+    private static bool s_settled;
 
     private delegate int Reader(ref TStateMachine stateMachine);
 
@@ -40,19 +47,33 @@ internal static class StateMachineAccess<TStateMachine>
             return CoroutineStates.Finished;
         }
 
+        if (!s_settled)
+        {
+            s_reader = TryCreateReader(out s_settled);
+        }
+
         if (s_reader is not null)
         {
             return s_reader(ref stateMachine);
         }
 
-        object? value = typeof(TStateMachine).IsValueType
-            ? s_field.GetValueDirect(__makeref(stateMachine))
-            : s_field.GetValue(stateMachine);
-        return value is int state ? state : CoroutineStates.Unknown;
+        try
+        {
+            object? value = typeof(TStateMachine).IsValueType
+                ? s_field.GetValueDirect(__makeref(stateMachine))
+                : s_field.GetValue(stateMachine);
+            return value is int state ? state : CoroutineStates.Unknown;
+        }
+        catch (Exception ex) when (ex is IOException or TypeLoadException)
+        {
+            // Diagnostics never take the loop down: out of descriptors, the state is unknown this time.
+            return CoroutineStates.Unknown;
+        }
     }
 
-    private static Reader? CreateReader()
+    private static Reader? TryCreateReader(out bool settled)
     {
+        settled = true;
         if (s_field is null || s_field.FieldType != typeof(int) || !RuntimeFeature.IsDynamicCodeSupported)
         {
             return null;
@@ -79,6 +100,13 @@ internal static class StateMachineAccess<TStateMachine>
         }
         catch (Exception ex) when (ex is NotSupportedException or InvalidProgramException or MemberAccessException)
         {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or TypeLoadException)
+        {
+            // FileNotFoundException or FileLoadException for the emitting assembly: the process may be
+            // out of descriptors for a moment. Reflection serves meanwhile; the next read tries again.
+            settled = false;
             return null;
         }
     }

@@ -164,7 +164,7 @@ public sealed partial class EventLoop
         while (n-- > 0)
         {
             ReadyItem item = Ready.Dequeue();
-            StepSubject subject = debug ? StepSubject.Capture(in item) : default;
+            StepSubject subject = debug ? CaptureSubject(in item) : default;
             long start = Stopwatch.GetTimestamp();
 
             // The same as RunOnce's plain batch.
@@ -197,6 +197,21 @@ public sealed partial class EventLoop
         }
     }
 
+    /// <summary>What a callback is about to run, for debug mode's reports. Describing it may need code or
+    /// files the process cannot get right now (out of descriptors, say): then the report says less, and
+    /// the callback runs all the same.</summary>
+    private static StepSubject CaptureSubject(in ReadyItem item)
+    {
+        try
+        {
+            return StepSubject.Capture(in item);
+        }
+        catch (Exception ex) when (ex is IOException or TypeLoadException or TypeInitializationException)
+        {
+            return default;
+        }
+    }
+
     private void OnSlowCallback(in StepSubject subject, long elapsedTicks, bool debug)
     {
         LoopInstruments.SlowCallbacks.Add(1, MetricTag);
@@ -206,7 +221,17 @@ public sealed partial class EventLoop
         }
 
         TimeSpan duration = Stopwatch.GetElapsedTime(0, elapsedTicks);
-        string what = subject.Describe();
+        string what;
+        try
+        {
+            what = subject.Describe();
+        }
+        catch (Exception ex) when (ex is IOException or TypeLoadException or TypeInitializationException)
+        {
+            // The lines of a coroutine come from its symbol file, which the process may not be able to open.
+            what = "a callback (not described: " + ex.GetType().Name + ")";
+        }
+
         TaskCore? task = subject.Task;
         CallExceptionHandler(new LoopExceptionContext($"Executing {what} took {StepSubject.Seconds(duration)} seconds")
         {

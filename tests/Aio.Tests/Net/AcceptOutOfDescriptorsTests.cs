@@ -10,10 +10,12 @@ public sealed class AcceptOutOfDescriptorsTests
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public void AcceptFailsWithEmfile_ItIsReported_OpenConnectionsAreServed_AndTheWaitingClientIsServedOnceDescriptorsAreFree()
+    [Theory]
+    [InlineData("accept-emfile")]
+    [InlineData("accept-emfile-debug")]
+    public void AcceptFailsWithEmfile_ItIsReported_OpenConnectionsAreServed_AndTheWaitingClientIsServedOnceDescriptorsAreFree(string scenario)
     {
-        using TestHostProcess host = TestHostProcess.Start("accept-emfile");
+        using TestHostProcess host = TestHostProcess.Start(scenario);
         Assert.True(host.WaitForExit(s_guard), Describe("did not finish", host));
         IReadOnlyList<string> lines = host.Lines;
         Assert.True(host.ExitCode == 0, Describe($"exited with {host.ExitCode}", host));
