@@ -43,11 +43,7 @@ public sealed partial class EventLoop
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backlog);
         CheckThread();
-        if (TlsSettings.ForServer(ssl, sslHandshakeTimeout) is { } tls)
-        {
-            protocolFactory = TlsTransport.ServerFactory(this, protocolFactory, tls);
-        }
-
+        protocolFactory = WithTls(protocolFactory, ssl, sslHandshakeTimeout);
         IPEndPoint[] addresses = host is null
             ? [new IPEndPoint(IPAddress.Any, port), new IPEndPoint(IPAddress.IPv6Any, port)]
             : (await GetAddrInfoAsync(host, port)).Distinct().ToArray();
@@ -87,15 +83,23 @@ public sealed partial class EventLoop
     /// <param name="socket">A bound stream socket (TCP or Unix); the server owns it from now on.</param>
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="startServing">Whether to accept at once.</param>
+    /// <param name="ssl">TLS for every connection, as in <see cref="CreateServerAsync"/>.</param>
+    /// <param name="sslHandshakeTimeout">Seconds a TLS handshake may take; null for 60. Only with
+    /// <paramref name="ssl"/>.</param>
     /// <returns>The server.</returns>
     /// <remarks>Loop thread only.</remarks>
-    public Server CreateServer(Func<BaseProtocol> protocolFactory, Socket socket, int backlog = 100, bool startServing = true)
+    public Server CreateServer(Func<BaseProtocol> protocolFactory, Socket socket, int backlog = 100, bool startServing = true,
+        SslServerAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentNullException.ThrowIfNull(socket);
         CheckThread();
-        return StartListening(protocolFactory, [socket], backlog, startServing);
+        return StartListening(WithTls(protocolFactory, ssl, sslHandshakeTimeout), [socket], backlog, startServing);
     }
+
+    /// <summary>The factory of a server's protocols, behind TLS when <paramref name="ssl"/> is given.</summary>
+    private Func<BaseProtocol> WithTls(Func<BaseProtocol> protocolFactory, SslServerAuthenticationOptions? ssl, double? sslHandshakeTimeout) =>
+        TlsSettings.ForServer(ssl, sslHandshakeTimeout) is { } tls ? TlsTransport.ServerFactory(this, protocolFactory, tls) : protocolFactory;
 
     /// <summary>
     /// Starts a server on a Unix domain socket at <paramref name="path"/>; asyncio's
@@ -106,10 +110,14 @@ public sealed partial class EventLoop
     /// <param name="path">The socket's path.</param>
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="startServing">Whether to accept at once.</param>
+    /// <param name="ssl">TLS for every connection, as in <see cref="CreateServerAsync"/>.</param>
+    /// <param name="sslHandshakeTimeout">Seconds a TLS handshake may take; null for 60. Only with
+    /// <paramref name="ssl"/>.</param>
     /// <returns>The server.</returns>
     /// <remarks>Loop thread only.</remarks>
     /// <exception cref="SocketException">The path is in use by a live server, or cannot be bound.</exception>
-    public Server CreateUnixServer(Func<BaseProtocol> protocolFactory, string path, int backlog = 100, bool startServing = true)
+    public Server CreateUnixServer(Func<BaseProtocol> protocolFactory, string path, int backlog = 100, bool startServing = true,
+        SslServerAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -120,6 +128,7 @@ public sealed partial class EventLoop
             File.Delete(path);
         }
 
+        protocolFactory = WithTls(protocolFactory, ssl, sslHandshakeTimeout);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -221,16 +230,30 @@ public sealed partial class EventLoop
     /// <typeparam name="TProtocol">The protocol's type.</typeparam>
     /// <param name="protocolFactory">Makes the connection's protocol.</param>
     /// <param name="path">The socket's path.</param>
-    /// <returns>The transport and the protocol, once connected.</returns>
+    /// <param name="ssl">TLS over the socket. A Unix socket has no host name to check the server's
+    /// certificate against, so the options must name one in
+    /// <see cref="SslClientAuthenticationOptions.TargetHost"/> (asyncio's <c>server_hostname</c>).</param>
+    /// <param name="sslHandshakeTimeout">Seconds the TLS handshake may take; null for 60. Only with
+    /// <paramref name="ssl"/>.</param>
+    /// <returns>The transport and the protocol, once connected (with TLS, once the handshake is done).</returns>
     /// <remarks>Loop thread only. A cancellation point.</remarks>
     /// <exception cref="SocketException">The connection failed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="ssl"/> names no target host.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed.</exception>
     public async Coroutine<(Transport Transport, TProtocol Protocol)> CreateUnixConnectionAsync<TProtocol>(
-        Func<TProtocol> protocolFactory, string path)
+        Func<TProtocol> protocolFactory, string path,
+        SslClientAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
         where TProtocol : BaseProtocol
     {
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentException.ThrowIfNullOrEmpty(path);
         CheckThread();
+        if (ssl is not null && string.IsNullOrEmpty(ssl.TargetHost))
+        {
+            throw new ArgumentException("TLS over a Unix socket needs the server's name in TargetHost, to check its certificate against.", nameof(ssl));
+        }
+
+        TlsSettings? tls = TlsSettings.ForConnection(ssl, sslHandshakeTimeout, ssl?.TargetHost ?? "");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -240,6 +263,11 @@ public sealed partial class EventLoop
         {
             socket.Dispose();
             throw;
+        }
+
+        if (tls is not null)
+        {
+            return await ConnectedTls(socket, protocolFactory, tls);
         }
 
         var connected = Connected(socket, protocolFactory);

@@ -37,15 +37,20 @@ public static partial class AsyncIO
     /// <c>asyncio.open_unix_connection()</c>.</summary>
     /// <param name="path">The socket's path.</param>
     /// <param name="limit">The reader's limit.</param>
+    /// <param name="ssl">TLS; the options must name the server in
+    /// <see cref="SslClientAuthenticationOptions.TargetHost"/> (see <see cref="EventLoop.CreateUnixConnectionAsync"/>).</param>
+    /// <param name="sslHandshakeTimeout">Seconds the TLS handshake may take; null for 60. Only with
+    /// <paramref name="ssl"/>.</param>
     /// <returns>The reader and the writer.</returns>
     /// <remarks>Inside a running loop only. A cancellation point.</remarks>
     /// <exception cref="System.Net.Sockets.SocketException">The connection failed.</exception>
     public static async Coroutine<(AsyncStreamReader Reader, AsyncStreamWriter Writer)> OpenUnixConnectionAsync(
-        string path, int limit = AsyncStreamReader.DefaultLimit)
+        string path, int limit = AsyncStreamReader.DefaultLimit,
+        SslClientAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         EventLoop loop = GetRunningLoop();
         var reader = new AsyncStreamReader(loop, limit);
-        var (_, protocol) = await loop.CreateUnixConnectionAsync(() => new StreamProtocol(loop, reader, null), path);
+        var (_, protocol) = await loop.CreateUnixConnectionAsync(() => new StreamProtocol(loop, reader, null), path, ssl, sslHandshakeTimeout);
         return (reader, protocol.Writer!);
     }
 
@@ -86,14 +91,18 @@ public static partial class AsyncIO
     /// <param name="limit">Each reader's limit.</param>
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="startServing">Whether to accept at once.</param>
+    /// <param name="ssl">TLS for every connection, as in <see cref="StartServerAsync"/>.</param>
+    /// <param name="sslHandshakeTimeout">Seconds a TLS handshake may take; null for 60. Only with
+    /// <paramref name="ssl"/>.</param>
     /// <returns>The server.</returns>
     /// <remarks>Inside a running loop only.</remarks>
     public static Server StartUnixServer(Func<AsyncStreamReader, AsyncStreamWriter, Coroutine> clientConnected, string path,
-        int limit = AsyncStreamReader.DefaultLimit, int backlog = 100, bool startServing = true)
+        int limit = AsyncStreamReader.DefaultLimit, int backlog = 100, bool startServing = true,
+        SslServerAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(clientConnected);
         EventLoop loop = GetRunningLoop();
         return loop.CreateUnixServer(() => new StreamProtocol(loop, new AsyncStreamReader(loop, limit), clientConnected),
-            path, backlog, startServing);
+            path, backlog, startServing, ssl, sslHandshakeTimeout);
     }
 }

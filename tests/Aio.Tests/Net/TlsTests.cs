@@ -415,6 +415,52 @@ public sealed class TlsTests
 
     // ---- helpers --------------------------------------------------------------------------------
 
+    [Fact]
+    public void UnixStreams_EchoOverTls_AndRefuseTlsWithoutAServerName()
+    {
+        string dir = Directory.CreateTempSubdirectory("aio-tls-unix-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "tls.sock");
+            GuardedLoop.Run(async _ =>
+            {
+                await using Server server = AsyncIO.StartUnixServer(EchoAll, path, ssl: TestCertificates.ServerOptions());
+                var (reader, writer) = await AsyncIO.OpenUnixConnectionAsync(path, ssl: TestCertificates.ClientOptions());
+                Assert.IsType<SslStream>(writer.GetExtraInfo("ssl_object"));
+                writer.Write("over a unix socket\n"u8);
+                Assert.Equal("over a unix socket\n", Text(await reader.ReadLineAsync()));
+                writer.Close();
+                await writer.WaitClosedAsync();
+
+                // No host name to check the certificate against: refused before connecting, as asyncio
+                // refuses ssl without server_hostname.
+                await Assert.ThrowsAsync<ArgumentException>(async () =>
+                    await AsyncIO.OpenUnixConnectionAsync(path, ssl: TestCertificates.ClientOptions(targetHost: null)));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CreateServer_OnACallersSocket_ServesTls()
+    {
+        GuardedLoop.Run(async loop =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var log = new List<string>();
+            await using Server server = loop.CreateServer(() => new EchoProtocol(log), socket, ssl: TestCertificates.ServerOptions());
+            var (reader, writer) = await AsyncIO.OpenConnectionAsync("127.0.0.1", PortOf(socket), ssl: TestCertificates.ClientOptions());
+            writer.Write("bound by the caller\n"u8);
+            Assert.Equal("bound by the caller\n", Text(await reader.ReadLineAsync()));
+            writer.Close();
+            await writer.WaitClosedAsync();
+        });
+    }
+
     private static async Coroutine EchoAll(AsyncStreamReader reader, AsyncStreamWriter writer)
     {
         byte[] buffer = new byte[64 * 1024];
