@@ -18,7 +18,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public void Stream_EchoesThroughOrdinaryAsyncCode_AndDisposeClosesTheConnection()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             await using Server server = await AsyncIO.StartServerAsync(async (r, w) => await EchoAsync(w.AsStream()), "127.0.0.1", 0);
@@ -299,7 +299,7 @@ public sealed class ConnectionStreamTests
     [Fact]
     public void WebSocket_OverAConnectionPair_ExchangesTextAndBinary_AndClosesWithAHandshake()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             WebSocketCloseStatus? serverSawClose = null;

@@ -14,7 +14,7 @@ public sealed class DatagramTests
     [Fact]
     public void UdpEchoServerAndClient_ExchangeDatagrams()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             var (serverTransport, _) = await loop.CreateDatagramEndpointAsync(() => new Echo(), localAddress: new IPEndPoint(IPAddress.Loopback, 0));

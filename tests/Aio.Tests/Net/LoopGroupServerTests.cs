@@ -18,7 +18,7 @@ public sealed class LoopGroupServerTests
     [Fact]
     public void ManyClients_AreSpreadOverTheLoops_EveryLoopEchoes_AndNothingIsLeftAfterShutdown()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(60, () =>
         {
             int[] accepted = new int[Loops];
@@ -73,7 +73,7 @@ public sealed class LoopGroupServerTests
     [Fact]
     public void Shutdown_LetsAnExchangeInFlightFinish_RefusesNewClients_AndAbortsAnIdleConnectionAtTheDeadline()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(60, () =>
         {
             var progress = new Progress();

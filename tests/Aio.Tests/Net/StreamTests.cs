@@ -14,7 +14,7 @@ public sealed class StreamTests
     [Fact]
     public void StartServerAndOpenConnection_EchoLines_AndLeakNothing()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             await using Server server = await AsyncIO.StartServerAsync(EchoLines, "127.0.0.1", 0);

@@ -34,7 +34,7 @@ public sealed class TlsTests
     [Fact]
     public void Streams_EchoOverTls_WithTheTlsNamesOfGetExtraInfo_AndLeakNothing()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             await using Server server = await AsyncIO.StartServerAsync(EchoAll, "127.0.0.1", 0, ssl: TestCertificates.ServerOptions());
@@ -256,7 +256,7 @@ public sealed class TlsTests
         Assert.True(report.Exception is AuthenticationException or IOException, report.Exception?.ToString());
 
         reports.Clear();
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(loop => GarbageThenAProperClient(loop, reports),
             options: new EventLoopOptions { Debug = false }));
         Assert.Empty(reports);
@@ -294,7 +294,7 @@ public sealed class TlsTests
     [Fact]
     public void ClientRefusingTheCertificate_GetsAClearAuthenticationException_AndTheServerGoesOn()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             await using Server server = await AsyncIO.StartServerAsync(EchoAll, "127.0.0.1", 0, ssl: TestCertificates.ServerOptions());
@@ -314,7 +314,7 @@ public sealed class TlsTests
     [Fact]
     public void SilentPeer_HandshakeTimesOut_OnTheClientAndOnTheServer()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             // A server that accepts (the kernel does, into the backlog) and never says a word.

@@ -15,7 +15,7 @@ public sealed class TransportTests
     [Fact]
     public void EchoProtocol_ClientAndServer_SeeCallbacksInAsyncioOrder()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         var serverLog = new List<string>();
         var clientLog = new List<string>();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
@@ -106,7 +106,7 @@ public sealed class TransportTests
     [Fact]
     public void PeerResets_ConnectionLostGetsTheError_AndTheServerGoesOn()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             var logs = new List<List<string>>();
@@ -166,7 +166,7 @@ public sealed class TransportTests
     [Fact]
     public void ServerClose_StopsListening_WaitClosedWaitsForItsClients()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             Server server = await loop.CreateServerAsync(() => new EchoProtocol([]), "127.0.0.1", 0);
@@ -268,7 +268,7 @@ public sealed class TransportTests
     [Fact]
     public void CreateConnection_CancelledAtEachStep_LeavesNoDescriptorAndNoOrphanTransport()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(30, () => LoopTest.Run(async loop =>
         {
             await using Server server = await loop.CreateServerAsync(() => new EchoProtocol([]), "127.0.0.1", 0);

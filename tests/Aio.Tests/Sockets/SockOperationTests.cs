@@ -14,7 +14,7 @@ public sealed class SockOperationTests
     [Fact]
     public void SeedEchoProgram_ServesTwoClients_AndLeaksNoDescriptor()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             using Socket server = LoopbackSockets.Listen();
@@ -201,7 +201,7 @@ public sealed class SockOperationTests
     [Fact]
     public void SockConnect_ClosedPort_ThrowsConnectionRefused_AndLeaksNothing()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             int port;
@@ -351,7 +351,7 @@ public sealed class SockOperationTests
     [Fact]
     public void AcceptCompleted_ThenTaskCancelledBeforeItResumed_TheConnectionGoesToTheNextAccept()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             using Socket server = LoopbackSockets.Listen();
@@ -490,7 +490,7 @@ public sealed class SockOperationTests
     [Fact]
     public void ManyConnections_OneResetsMidway_TheOthersAreStillServed()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(30, () => LoopTest.Run(async loop =>
         {
             var pairs = Enumerable.Range(0, 50).Select(_ => LoopbackSockets.Pair()).ToList();

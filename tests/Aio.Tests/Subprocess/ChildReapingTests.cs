@@ -95,7 +95,7 @@ public sealed class ChildReapingTests
     public void WithoutPidfds_TheSigchldFallbackNoticesExits_AndTakesNoOtherChild()
     {
         ChildWatcher.PidfdDisabled = true;
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         try
         {
             LoopTest.WithinSeconds(60, () => LoopTest.Run(async loop =>

@@ -12,7 +12,7 @@ public sealed class SubprocessFaultTests
     [Fact]
     public void Exec_ProgramNotFound_ThrowsFileNotFound_LeakingNoDescriptorAndNoProcess()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             // A name searched on the PATH, and a path that posix_spawn itself fails to execute (after the
@@ -37,7 +37,7 @@ public sealed class SubprocessFaultTests
     public void Exec_FileNotExecutable_ThrowsUnauthorizedAccess_LeakingNothing()
     {
         string file = Path.GetTempFileName();
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         try
         {
             LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
@@ -68,7 +68,7 @@ public sealed class SubprocessFaultTests
     [Fact]
     public void Stdin_ChildExitsWhileWeWrite_DrainFailsWithBrokenPipe_AndThisProcessLivesOn()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(30, () => LoopTest.Run(async loop =>
         {
             // The child reads 10 bytes and exits; we write on, far more than a pipe holds.
@@ -144,7 +144,7 @@ public sealed class SubprocessFaultTests
     [Fact]
     public void CommunicateAsync_Cancelled_TheProcessRunsOn_AndNoOutputIsLost()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             // exec: the shell becomes sleep, so killing it leaves no grandchild holding the pipes.

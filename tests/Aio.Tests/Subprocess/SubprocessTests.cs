@@ -15,7 +15,7 @@ public sealed class SubprocessTests
     [Fact]
     public void Exec_EchoWithStdoutPipe_ReadsTheOutput_ReturnsZero_AndLeavesNothing()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         int pid = 0;
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
@@ -65,7 +65,7 @@ public sealed class SubprocessTests
     {
         byte[] input = new byte[3_000_000];
         new Random(11).NextBytes(input);
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(30, () => LoopTest.Run(async loop =>
         {
             AsyncProcess process = await AsyncIO.CreateSubprocessShellAsync("cat; echo done >&2",
@@ -227,7 +227,7 @@ public sealed class SubprocessTests
     [Fact]
     public void Kill_RunningChild_ReturnCodeIsMinusNine_AndTheChildIsReaped()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             AsyncProcess process = await AsyncIO.CreateSubprocessExecAsync("sleep", ["30"], stdin: ProcessStdio.Pipe, stdout: ProcessStdio.Pipe);
@@ -273,7 +273,7 @@ public sealed class SubprocessTests
     [Fact]
     public void ManyConcurrentProcesses_FiftyEchoAndCat_AllFinishWithTheirOutput()
     {
-        int before = Descriptors.Count();
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(60, () => LoopTest.Run(async loop =>
         {
             var runs = new List<Coroutine<string>>();

@@ -63,6 +63,17 @@ public static class Descriptors
 
     /// <summary>How many descriptors the process has open now.</summary>
     public static int Count() => Directory.GetFiles("/proc/self/fd").Length;
+
+    /// <summary>The count to compare with at the end of a test. Handles that earlier tests dropped without
+    /// disposing are closed by their finalizers whenever a collection runs, which could be in the middle of
+    /// this test and look like descriptors closing under it: they are collected and finalized first.</summary>
+    public static int Before()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Count();
+    }
 }
 
 /// <summary>Tests that count the process's descriptors run alone: a test of another class opening a pipe

@@ -11,6 +11,7 @@ namespace Aio.Tests.Sync;
 /// the primitive's and both tasks' allocations. The measuring task stops before its partner ends, so no
 /// task completion falls inside the window.
 /// </summary>
+[Collection(ProcessWideInstrumentsCollection.Name)]
 public sealed class WaitAllocationTests
 {
     private const int WarmUp = 2_000;
