@@ -367,6 +367,50 @@ public sealed partial class EventLoop
         return (transport, protocol);
     }
 
+    /// <summary>
+    /// Wraps a connection that something else accepted (or connected) in a transport, optionally as the
+    /// server of a TLS session over it; asyncio's <c>loop.connect_accepted_socket(..., ssl=...)</c>.
+    /// </summary>
+    /// <typeparam name="TProtocol">The protocol's type.</typeparam>
+    /// <param name="protocolFactory">Makes the connection's protocol.</param>
+    /// <param name="socket">A connected stream socket; the transport owns it from now on.</param>
+    /// <param name="ssl">The server's TLS options (its certificate); the protocol sees plaintext, and its
+    /// <c>ConnectionMade</c> runs once the handshake is done.</param>
+    /// <param name="sslHandshakeTimeout">Seconds the handshake may take; null for 60. Only with
+    /// <paramref name="ssl"/>.</param>
+    /// <returns>The transport (the TLS one with <paramref name="ssl"/>) and the protocol, once the
+    /// protocol's <c>ConnectionMade</c> ran.</returns>
+    /// <remarks>Loop thread only. A cancellation point: cancelled, the connection is aborted.</remarks>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed;
+    /// the connection is closed.</exception>
+    /// <exception cref="TimeoutException">The handshake took longer than <paramref name="sslHandshakeTimeout"/>.</exception>
+    public async Coroutine<(Transport Transport, TProtocol Protocol)> ConnectAcceptedSocketAsync<TProtocol>(
+        Func<TProtocol> protocolFactory, Socket socket,
+        SslServerAuthenticationOptions? ssl = null, double? sslHandshakeTimeout = null)
+        where TProtocol : BaseProtocol
+    {
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        ArgumentNullException.ThrowIfNull(socket);
+        CheckThread();
+        if (TlsSettings.ForServer(ssl, sslHandshakeTimeout) is { } tls)
+        {
+            return await ConnectedTls(socket, protocolFactory, tls);
+        }
+
+        var connected = Connected(socket, protocolFactory);
+        try
+        {
+            await UntilConnectionMade(connected.Item1);
+        }
+        catch
+        {
+            connected.Item1.Abort();
+            throw;
+        }
+
+        return connected;
+    }
+
     /// <summary>Wraps an already connected stream socket in a transport; asyncio's
     /// <c>create_connection(sock=...)</c> and <c>connect_accepted_socket()</c>.</summary>
     /// <typeparam name="TProtocol">The protocol's type.</typeparam>

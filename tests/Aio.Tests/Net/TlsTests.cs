@@ -461,6 +461,27 @@ public sealed class TlsTests
         });
     }
 
+    [Fact]
+    public void ConnectAcceptedSocketAsync_ServesTlsOnASocketAcceptedElsewhere()
+    {
+        GuardedLoop.Run(async loop =>
+        {
+            using Socket listener = LoopbackSockets.Listen(1);
+            var log = new List<string>();
+            AioTask<(AsyncStreamReader, AsyncStreamWriter)> client = AsyncIO.CreateTask(
+                AsyncIO.OpenConnectionAsync("127.0.0.1", PortOf(listener), ssl: TestCertificates.ClientOptions()));
+            var (accepted, _) = await loop.SockAcceptAsync(listener);
+            var (transport, protocol) = await loop.ConnectAcceptedSocketAsync(() => new EchoProtocol(log), accepted, ssl: TestCertificates.ServerOptions());
+            Assert.IsType<SslStream>(transport.GetExtraInfo("ssl_object"));
+            var (reader, writer) = await client;
+            writer.Write("accepted elsewhere\n"u8);
+            Assert.Equal("accepted elsewhere\n", Text(await reader.ReadLineAsync()));
+            writer.Close();
+            await writer.WaitClosedAsync();
+            await protocol.Lost;
+        });
+    }
+
     private static async Coroutine EchoAll(AsyncStreamReader reader, AsyncStreamWriter writer)
     {
         byte[] buffer = new byte[64 * 1024];
