@@ -1,5 +1,6 @@
 using Aio.Data.Postgres;
 using Aio.Data.Sqlite;
+using Aio.Diagnostics;
 
 namespace Aio.Data;
 
@@ -19,8 +20,10 @@ namespace Aio.Data;
 /// and leaves the connection usable.</para>
 /// <para>A database belongs to the loop that uses it; its methods are called on that loop's thread.</para>
 /// </remarks>
-public abstract class Database : IAsyncDisposable
+public abstract class Database : IAsyncDisposable, ILoopResource
 {
+    private EventLoop? _trackedBy;
+
     private protected Database()
     {
     }
@@ -112,6 +115,23 @@ public abstract class Database : IAsyncDisposable
     /// <summary>Closes every connection (those taken are closed when given back).</summary>
     /// <returns>A task that completes when the idle connections are closed.</returns>
     public abstract ValueTask DisposeAsync();
+
+    /// <summary>Registers the open database with the running loop (if any), so that debug mode reports it,
+    /// with where it was opened, if the loop closes while it is still open, and tests' leak checks see it.</summary>
+    private protected void TrackOpen()
+    {
+        _trackedBy = EventLoop.CurrentOrNull;
+        _trackedBy?.TrackResource(this);
+    }
+
+    /// <summary>Forgets the registration made by <see cref="TrackOpen"/>, as the database closes.</summary>
+    private protected void TrackClosed()
+    {
+        _trackedBy?.UntrackResource(this);
+        _trackedBy = null;
+    }
+
+    string ILoopResource.Describe() => ToString() ?? GetType().Name;
 
     /// <summary>The connection a single statement runs on: SQLite sends reads to its readers.</summary>
     private protected virtual Coroutine<DatabaseConnection> ConnectForAsync(string sql) => ConnectAsync();

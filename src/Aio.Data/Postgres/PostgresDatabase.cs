@@ -42,7 +42,9 @@ public sealed class PostgresDatabase : Database
 
         // No ambient System.Transactions on the loop; enlisting only costs a lookup per open.
         builder.ConnectionStringBuilder.Enlist = false;
-        return new PostgresDatabase(builder.Build());
+        var database = new PostgresDatabase(builder.Build());
+        database.TrackOpen();
+        return database;
     }
 
     /// <summary>Whether a connection string is PostgreSQL's: it names a host, or is a postgres:// address.</summary>
@@ -162,8 +164,16 @@ public sealed class PostgresDatabase : Database
 
     /// <summary>Closes the pool's connections.</summary>
     /// <returns>A task that completes when they are closed.</returns>
-    public override ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public override ValueTask DisposeAsync()
+    {
+        TrackClosed();
+        return DataSource.DisposeAsync();
+    }
 
     /// <inheritdoc/>
-    public override string ToString() => $"PostgreSQL database {DataSource.ConnectionString}";
+    public override string ToString()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(DataSource.ConnectionString);
+        return $"PostgreSQL database {settings.Database} on {settings.Host}:{settings.Port}";
+    }
 }

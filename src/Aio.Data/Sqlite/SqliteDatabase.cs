@@ -82,6 +82,7 @@ public sealed class SqliteDatabase : Database
         var database = new SqliteDatabase(builder, options ?? new DatabaseOptions());
         database._writer = await SqliteSession.OpenAsync(
             database._writerConnectionString, database.WriteAheadLog, database._options.SqliteBusyTimeout);
+        database.TrackOpen();
         return database;
     }
 
@@ -328,6 +329,7 @@ public sealed class SqliteDatabase : Database
         }
 
         _disposed = true;
+        TrackClosed();
         WakeReaderWaiters();
         foreach (SqliteSession reader in _readers.ToArray())
         {

@@ -10,9 +10,12 @@ public sealed class PostgresSmokeTests(PostgresServer server)
     [Fact]
     public void TheCommonShape_WorksOnPostgres()
     {
-        GuardedLoop.Run(async _ =>
+        GuardedLoop.Run(async loop =>
         {
+            int resources = loop.GetResources().OpenResources;
             await using Database db = await Database.OpenAsync(server.ConnectionString);
+            Assert.Equal(resources + 1, loop.GetResources().OpenResources);
+            Assert.StartsWith("PostgreSQL database postgres on 127.0.0.1:", db.ToString());
             Assert.Equal(DatabaseKind.Postgres, db.Kind);
             await db.ExecuteAsync("DROP TABLE IF EXISTS smoke");
             await db.ExecuteAsync("CREATE TABLE smoke (id int PRIMARY KEY, name text NOT NULL, value double precision)");

@@ -46,6 +46,19 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void AnOpenDatabase_IsALoopResource_UntilItIsClosed()
+    {
+        GuardedLoop.Run(async loop =>
+        {
+            int before = loop.GetResources().OpenResources;
+            Database db = await Database.OpenAsync(_dir.File("tracked.db"));
+            Assert.Equal(before + 1, loop.GetResources().OpenResources);
+            await db.DisposeAsync();
+            Assert.Equal(before, loop.GetResources().OpenResources);
+        });
+    }
+
+    [Fact]
     public void TheReadmeExample_Runs()
     {
         string path = _dir.File("readme.db");
