@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
 
 namespace Aio.Data.Sqlite;
@@ -24,6 +25,7 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
     private const int CancelledBeforeStart = 3;
 
     private static readonly Action<object?, object?> s_complete = static (call, _) => ((SqliteCall<T>)call!).CompleteOnLoop();
+    private static readonly Action<object?, object?> s_deliver = static (call, _) => ((SqliteCall<T>)call!).Deliver();
     private static readonly Action<object?> s_taskCancelled = static call => ((SqliteCall<T>)call!).OnTaskCancelled();
 
     private readonly SqliteSession _session;
@@ -31,10 +33,16 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
     private readonly Func<SqliteSession, object?, object?, T> _work;
     private readonly object? _first;
     private readonly object? _second;
-    private ManualResetValueTaskSourceCore<T> _core;
     private CancellationTokenRegistration _registration;
     private int _state;
+
+    /// <summary>The outcome is decided (the result came, or the task was cancelled); loop thread only.</summary>
+    private bool _decided;
+
+    /// <summary>The awaiter was resumed, or will be at once when it asks; loop thread only.</summary>
     private bool _delivered;
+    private Action<object?>? _continuation;
+    private object? _continuationState;
     private bool _spinCounted;
     private T _result = default!;
     private Exception? _error;
@@ -75,7 +83,7 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
             }
         }
 
-        return new ValueTask<T>(call, call._core.Version);
+        return new ValueTask<T>(call, 0);
     }
 
     // ---- the worker's side ----------------------------------------------------------------------
@@ -124,33 +132,26 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
         }
 
         _registration.Dispose();
-        if (_delivered)
+        if (_decided)
         {
             return;
         }
 
-        _delivered = true;
-        if (Volatile.Read(ref _state) == Finished)
+        _decided = true;
+        if (Volatile.Read(ref _state) != Finished)
         {
-            if (_error is null)
-            {
-                _core.SetResult(_result);
-            }
-            else
-            {
-                _core.SetException(_error);
-            }
+            _error = new CancelledException("The connection was closed before the statement ran.");
         }
-        else
-        {
-            _core.SetException(new CancelledException("The connection was closed before the statement ran."));
-        }
+
+        // Already a callback of its own on the loop: the coroutine resumes right here, instead of being
+        // posted to its task for the next iteration.
+        Deliver();
     }
 
-    /// <summary>The awaiting task was cancelled (on the loop thread, where its token is cancelled).</summary>
+    /// <summary>The awaiting task was cancelled (on the loop thread, inside whatever cancelled it).</summary>
     private void OnTaskCancelled()
     {
-        if (_delivered)
+        if (_decided)
         {
             return;
         }
@@ -160,16 +161,53 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
             _session.Interrupt(this);
         }
 
-        _delivered = true;
-        _core.SetException(new CancelledException());
+        _decided = true;
+        _error = new CancelledException();
+
+        // Not resumed inside the canceller (another task's step, say): in a callback of its own.
+        _loop.EnqueueFromAnyThread(s_deliver, this, null);
     }
 
-    // ---- IValueTaskSource -----------------------------------------------------------------------
+    private void Deliver()
+    {
+        _delivered = true;
+        Action<object?>? continuation = _continuation;
+        if (continuation is not null)
+        {
+            _continuation = null;
+            continuation(_continuationState);
+        }
+    }
 
-    public T GetResult(short token) => _core.GetResult(token);
+    // ---- IValueTaskSource: awaited once, on the loop thread ---------------------------------------
 
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+    public T GetResult(short token)
+    {
+        if (_error is not null)
+        {
+            ExceptionDispatchInfo.Throw(_error);
+        }
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+        return _result;
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) =>
+        !_delivered ? ValueTaskSourceStatus.Pending
+        : _error is null ? ValueTaskSourceStatus.Succeeded
+        : _error is OperationCanceledException ? ValueTaskSourceStatus.Canceled
+        : ValueTaskSourceStatus.Faulted;
+
+    /// <remarks>The scheduling context is not captured: the result always arrives on the loop thread, in a
+    /// callback of its own, where the awaiting coroutine may resume at once.</remarks>
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if (_delivered)
+        {
+            continuation(state);
+            return;
+        }
+
+        _continuation = continuation;
+        _continuationState = state;
+    }
 }
