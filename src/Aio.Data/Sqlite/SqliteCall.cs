@@ -45,6 +45,12 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
     private object? _continuationState;
     private bool _spinCounted;
     private T _result = default!;
+
+    /// <summary>What the work threw; written by the worker only.</summary>
+    private Exception? _failure;
+
+    /// <summary>What the awaiter gets thrown; written on the loop only, so that a failure the worker
+    /// reports after a cancellation was decided never replaces it.</summary>
     private Exception? _error;
 
     private SqliteCall(SqliteSession session, EventLoop loop, Func<SqliteSession, object?, object?, T> work, object? first, object? second)
@@ -100,7 +106,7 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
             }
             catch (Exception e)
             {
-                _error = e;
+                _failure = e;
             }
             finally
             {
@@ -138,10 +144,9 @@ internal sealed class SqliteCall<T> : IExecutorWork, IValueTaskSource<T>
         }
 
         _decided = true;
-        if (Volatile.Read(ref _state) != Finished)
-        {
-            _error = new CancelledException("The connection was closed before the statement ran.");
-        }
+        _error = Volatile.Read(ref _state) == Finished
+            ? _failure
+            : new CancelledException("The connection was closed before the statement ran.");
 
         // Already a callback of its own on the loop: the coroutine resumes right here, instead of being
         // posted to its task for the next iteration.
