@@ -9,11 +9,12 @@ aio, dotnet-npgsql, asyncpg, aiosqlite. Every figure is operations per second: h
 
 import argparse
 import json
+import statistics
 import sys
 
-IMPLS = ("aio", "dotnet-npgsql", "asyncpg", "aiosqlite", "sqlite-direct")
+IMPLS = ("aio", "dotnet-npgsql", "asyncpg", "aiosqlite", "aiosqlite-one-core", "sqlite-direct")
 LABELS = {"aio": "Aio", "dotnet-npgsql": ".NET Npgsql", "asyncpg": "asyncpg", "aiosqlite": "aiosqlite",
-          "sqlite-direct": "SQLite direct"}
+          "aiosqlite-one-core": "aiosqlite, one core", "sqlite-direct": "SQLite direct"}
 ROWS = ("pg_select_by_pk", "sqlite_insert_tx100", "sqlite_point_read")
 
 # For each row: the implementations expected, and (description, check on the Aio ÷ other ratios).
@@ -24,8 +25,9 @@ EXPECTED = {
 }
 TARGETS = {
     "pg_select_by_pk": ("≥ asyncpg", lambda r: r("asyncpg") >= 1),
-    "sqlite_insert_tx100": ("≥5× aiosqlite", lambda r: r("aiosqlite") >= 5),
-    "sqlite_point_read": ("≥5× aiosqlite", lambda r: r("aiosqlite") >= 5),
+    # Against aiosqlite's better figure: with SQLite's clients on two cores, aiosqlite also ran on one.
+    "sqlite_insert_tx100": ("≥5× aiosqlite", lambda r: min(r("aiosqlite"), r("aiosqlite-one-core") or 1e9) >= 5),
+    "sqlite_point_read": ("≥5× aiosqlite", lambda r: min(r("aiosqlite"), r("aiosqlite-one-core") or 1e9) >= 5),
 }
 
 
@@ -57,15 +59,18 @@ def main(argv):
     parser.add_argument("--load-after")
     args = parser.parse_args(argv)
 
-    table = {}
+    runs = {}
     units = {}
     with open(args.results) as lines:
         for line in lines:
             line = line.strip()
             if line:
                 record = json.loads(line)
-                table.setdefault(record["bench"], {})[record["impl"]] = float(record["value"])
+                runs.setdefault(record["bench"], {}).setdefault(record["impl"], []).append(float(record["value"]))
                 units[record["bench"]] = record["unit"]
+    # Several rounds: each figure is its median round.
+    table = {bench: {impl: statistics.median(values) for impl, values in impls.items()} for bench, impls in runs.items()}
+    rounds = max((len(v) for impls in runs.values() for v in impls.values()), default=1)
 
     missing = [f"{bench}/{impl}" for bench in ROWS for impl in EXPECTED[bench] if impl not in table.get(bench, {})]
     if missing:
@@ -92,6 +97,8 @@ def main(argv):
 
     print()
     notes = ["ratios are Aio ÷ that implementation, in operations per second: above 1× Aio does more",
+             *([f"every implementation ran {rounds} rounds, one after the other, and each figure is its median"]
+               if rounds > 1 else []),
              "each figure the best of 5 runs after ≥1 s of warm-up on the same work",
              "PostgreSQL 15 with fsync on, its own throwaway cluster"]
     if args.client_cpu is not None and args.server_cpu is not None:
