@@ -207,23 +207,7 @@ public sealed partial class EventLoop
         // From here the transport owns the socket: a failure of the handshake is no reason to try the
         // next address, and a cancellation while the protocol's ConnectionMade is pending aborts the
         // transport instead of disposing the socket under it.
-        if (tls is not null)
-        {
-            return await ConnectedTls(socket, protocolFactory, tls);
-        }
-
-        var connected = Connected(socket, protocolFactory);
-        try
-        {
-            await UntilConnectionMade(connected.Item1);
-        }
-        catch
-        {
-            connected.Item1.Abort();
-            throw;
-        }
-
-        return connected;
+        return await ConnectedAsync(socket, protocolFactory, tls);
     }
 
     /// <summary>Connects to a Unix domain socket; asyncio's <c>loop.create_unix_connection()</c>.</summary>
@@ -265,23 +249,7 @@ public sealed partial class EventLoop
             throw;
         }
 
-        if (tls is not null)
-        {
-            return await ConnectedTls(socket, protocolFactory, tls);
-        }
-
-        var connected = Connected(socket, protocolFactory);
-        try
-        {
-            await UntilConnectionMade(connected.Item1);
-        }
-        catch
-        {
-            connected.Item1.Abort();
-            throw;
-        }
-
-        return connected;
+        return await ConnectedAsync(socket, protocolFactory, tls);
     }
 
     /// <summary>
@@ -392,23 +360,7 @@ public sealed partial class EventLoop
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentNullException.ThrowIfNull(socket);
         CheckThread();
-        if (TlsSettings.ForServer(ssl, sslHandshakeTimeout) is { } tls)
-        {
-            return await ConnectedTls(socket, protocolFactory, tls);
-        }
-
-        var connected = Connected(socket, protocolFactory);
-        try
-        {
-            await UntilConnectionMade(connected.Item1);
-        }
-        catch
-        {
-            connected.Item1.Abort();
-            throw;
-        }
-
-        return connected;
+        return await ConnectedAsync(socket, protocolFactory, TlsSettings.ForServer(ssl, sslHandshakeTimeout));
     }
 
     /// <summary>Wraps an already connected stream socket in a transport; asyncio's
@@ -444,6 +396,32 @@ public sealed partial class EventLoop
         var transport = new SocketTransport(this, socket, protocol, server: null);
         transport.Start();
         return (transport, protocol);
+    }
+
+    /// <summary>The transport and protocol of a connected socket, once the protocol's ConnectionMade ran:
+    /// through TLS when <paramref name="tls"/> is given. The transport owns the socket from here, so a
+    /// cancellation while ConnectionMade is pending aborts the transport instead of disposing the socket
+    /// under it.</summary>
+    private async Coroutine<(Transport, TProtocol)> ConnectedAsync<TProtocol>(Socket socket, Func<TProtocol> protocolFactory, TlsSettings? tls)
+        where TProtocol : BaseProtocol
+    {
+        if (tls is not null)
+        {
+            return await ConnectedTls(socket, protocolFactory, tls);
+        }
+
+        var connected = Connected(socket, protocolFactory);
+        try
+        {
+            await UntilConnectionMade(connected.Item1);
+        }
+        catch
+        {
+            connected.Item1.Abort();
+            throw;
+        }
+
+        return connected;
     }
 
     private async Coroutine<(Transport, TProtocol)> ConnectedTls<TProtocol>(Socket socket, Func<TProtocol> protocolFactory, TlsSettings tls)
