@@ -63,13 +63,13 @@ internal sealed class SqliteDatabaseConnection : DatabaseConnection
         return await Session.RunAsync(s => work(s.Connection));
     }
 
-    public override Coroutine<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work)
+    public override async Coroutine<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work)
     {
         ArgumentNullException.ThrowIfNull(work);
 
         // Microsoft.Data.Sqlite's asynchronous methods complete synchronously, so waiting here costs the
         // worker nothing; other drivers' code would simply block the worker, never the loop.
-        return Session.RunWithTokenAsync((s, token) => work(s.Connection, token).GetAwaiter().GetResult());
+        return await Session.RunWithTokenAsync((s, token) => work(s.Connection, token).GetAwaiter().GetResult());
     }
 
     private protected override async Coroutine BeginCoreAsync()

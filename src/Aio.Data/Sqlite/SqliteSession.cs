@@ -28,10 +28,7 @@ internal sealed class SqliteSession
     private static readonly TimeSpan WorkerSpin = TimeSpan.FromMicroseconds(50);
 
     private static readonly string[] s_parameterNames = [.. Enumerable.Range(1, 32).Select(i => "$" + i)];
-    private static readonly Action<object?> s_cancelFuture = static future => ((Future)future!).Cancel();
-    private static readonly Action<object?> s_interrupt = static session => ((SqliteSession)session!).Interrupt();
 
-    private readonly EventLoop _loop;
     private readonly ThreadPoolExecutor _worker;
 
     // Touched on the worker thread only.
@@ -39,9 +36,8 @@ internal sealed class SqliteSession
     private SqliteTransaction? _transaction;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-    private SqliteSession(EventLoop loop)
+    private SqliteSession()
     {
-        _loop = loop;
         _worker = new ThreadPoolExecutor(maxWorkers: 1, threadNamePrefix: ThreadNamePrefix) { SpinBeforeParking = WorkerSpin };
     }
 
@@ -54,7 +50,7 @@ internal sealed class SqliteSession
     /// <summary>Opens a connection on a new worker thread.</summary>
     internal static async Coroutine<SqliteSession> OpenAsync(string connectionString, bool writeAheadLog, TimeSpan busyTimeout)
     {
-        var session = new SqliteSession(AsyncIO.GetRunningLoop());
+        var session = new SqliteSession();
         try
         {
             await session.RunToEndAsync(s =>
@@ -91,32 +87,11 @@ internal sealed class SqliteSession
     internal ValueTask<T> RunToEndAsync<T>(Func<SqliteSession, T> work) =>
         Call(static (s, w, _) => ((Func<SqliteSession, T>)w!)(s), work, null, interruptible: false);
 
-    /// <summary>Runs <paramref name="work"/> on the worker with a token that is cancelled (and the
-    /// statement interrupted) when the awaiting task is: for driver code that takes a token.</summary>
-    internal async Coroutine<T> RunWithTokenAsync<T>(Func<SqliteSession, CancellationToken, T> work)
-    {
-        ObjectDisposedException.ThrowIf(IsClosed, this);
-        Future<T> future = _loop.RunInExecutor(_worker, token =>
-        {
-            using CancellationTokenRegistration registration = token.UnsafeRegister(s_interrupt, this);
-            return work(this, token);
-        });
-
-        // Awaited directly by a task, the future is cancelled with the task; awaited through an async
-        // enumerator, the task's token has to reach it.
-        CancellationToken cancellation = TaskCancellation.ForNextCall;
-        CancellationTokenRegistration registration = cancellation.CanBeCanceled
-            ? cancellation.Register(s_cancelFuture, future)
-            : default;
-        try
-        {
-            return await future;
-        }
-        finally
-        {
-            registration.Dispose();
-        }
-    }
+    /// <summary>Runs <paramref name="work"/> on the worker with the awaiting task's token, which is
+    /// cancelled (and the statement interrupted) when the task is: for driver code that takes a token.</summary>
+    internal ValueTask<T> RunWithTokenAsync<T>(Func<SqliteSession, CancellationToken, T> work) =>
+        Call(static (s, w, token) => ((Func<SqliteSession, CancellationToken, T>)w!)(s, (CancellationToken)token!),
+            work, TaskCancellation.ForNextCall, interruptible: true);
 
     /// <summary>The call running on the worker, for interrupts; guarded by <see cref="_callLock"/>, so
     /// that an interrupt meant for one call never reaches the next.</summary>
@@ -146,19 +121,11 @@ internal sealed class SqliteSession
     {
         lock (_callLock)
         {
-            if (ReferenceEquals(_runningCall, call))
+            // SQLite allows the interrupt from any thread while the worker runs the statement.
+            if (ReferenceEquals(_runningCall, call) && Volatile.Read(ref _connection)?.Handle is { } handle)
             {
-                Interrupt();
+                raw.sqlite3_interrupt(handle);
             }
-        }
-    }
-
-    /// <summary>Called from the loop thread while the worker runs a statement: SQLite allows it.</summary>
-    private void Interrupt()
-    {
-        if (Volatile.Read(ref _connection)?.Handle is { } handle)
-        {
-            raw.sqlite3_interrupt(handle);
         }
     }
 
