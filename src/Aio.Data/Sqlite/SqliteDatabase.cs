@@ -140,7 +140,7 @@ public sealed class SqliteDatabase : Database
     private async Coroutine<T> OnSharedReaderAsync<T>(string sql, object?[] args, Func<SqliteSession, string, object?[], ValueTask<T>> statement)
     {
         // Most of the time a reader is there to take: no coroutine for the taking.
-        SqliteSession session = TryTakeSharedReader() ?? await TakeReaderAsync(exclusive: false);
+        SqliteSession session = TryTakeReader(exclusive: false, out _) ?? await TakeReaderAsync(exclusive: false);
         try
         {
             return await statement(session, sql, args ?? []);
@@ -167,15 +167,17 @@ public sealed class SqliteDatabase : Database
         }
     }
 
-    /// <summary>The open reader a statement can queue on now without opening another, or null: the
-    /// common case of <see cref="TakeReaderAsync"/>, without its coroutine.</summary>
-    private SqliteSession? TryTakeSharedReader()
+    /// <summary>
+    /// Takes an open reader if one may be taken now: for a lease (exclusive), one with nothing queued; for a
+    /// statement (shared), the one with the fewest queued, unless every one has
+    /// <see cref="StatementsPerReader"/> and another may be opened. The common case of
+    /// <see cref="TakeReaderAsync"/>, without its coroutine.
+    /// </summary>
+    /// <param name="exclusive">Whether the reader is wanted for a lease.</param>
+    /// <param name="canOpen">Whether another reader may be opened now.</param>
+    /// <returns>The reader taken, or null.</returns>
+    private SqliteSession? TryTakeReader(bool exclusive, out bool canOpen)
     {
-        if (_disposed)
-        {
-            return null;
-        }
-
         SqliteSession? best = null;
         foreach (SqliteSession reader in _readers)
         {
@@ -185,14 +187,30 @@ public sealed class SqliteDatabase : Database
             }
         }
 
-        bool canOpen = _openingReaders == 0 && _readers.Count < MaxReaders;
-        if (best is null || (best.SharedStatements >= StatementsPerReader && canOpen))
+        // One reader opens at a time: a burst of statements would otherwise open a reader each before
+        // the first one is there to take several of them.
+        canOpen = !_disposed && _openingReaders == 0 && _readers.Count < MaxReaders;
+        if (_disposed || best is null
+            || (exclusive ? best.SharedStatements > 0 : best.SharedStatements >= StatementsPerReader && canOpen))
         {
             return null;
         }
 
-        best.SharedStatements++;
-        return best;
+        return Take(best, exclusive);
+    }
+
+    private static SqliteSession Take(SqliteSession reader, bool exclusive)
+    {
+        if (exclusive)
+        {
+            reader.Leased = true;
+        }
+        else
+        {
+            reader.SharedStatements++;
+        }
+
+        return reader;
     }
 
     /// <summary>
@@ -207,21 +225,9 @@ public sealed class SqliteDatabase : Database
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            SqliteSession? best = null;
-            foreach (SqliteSession reader in _readers)
+            if (TryTakeReader(exclusive, out bool canOpen) is { } taken)
             {
-                if (!reader.Leased && (best is null || reader.SharedStatements < best.SharedStatements))
-                {
-                    best = reader;
-                }
-            }
-
-            // One reader opens at a time: a burst of statements would otherwise open a reader each before
-            // the first one is there to take several of them.
-            bool canOpen = _openingReaders == 0 && _readers.Count < MaxReaders;
-            if (best is not null && (exclusive ? best.SharedStatements == 0 : best.SharedStatements < StatementsPerReader || !canOpen))
-            {
-                return Take(best, exclusive);
+                return taken;
             }
 
             if (canOpen)
@@ -251,20 +257,6 @@ public sealed class SqliteDatabase : Database
             Future<bool> waiter = AsyncIO.GetRunningLoop().CreateFuture<bool>();
             _readerWaiters.Enqueue(waiter);
             await waiter;
-        }
-
-        static SqliteSession Take(SqliteSession reader, bool exclusive)
-        {
-            if (exclusive)
-            {
-                reader.Leased = true;
-            }
-            else
-            {
-                reader.SharedStatements++;
-            }
-
-            return reader;
         }
     }
 
