@@ -20,9 +20,7 @@ namespace Aio.Net;
 /// </remarks>
 internal sealed unsafe class PipeReadTransport : Transport
 {
-    private static readonly Action<object?, object?> s_connectionMade = static (t, _) => ((PipeReadTransport)t!).RunConnectionMade();
     private static readonly Action<object?, object?> s_readReady = static (t, _) => ((PipeReadTransport)t!).RunRead();
-    private static readonly Action<object?, object?> s_connectionLost = static (t, e) => ((PipeReadTransport)t!).RunConnectionLost((Exception?)e);
 
     private readonly EventLoop _loop;
     private readonly Source _source;
@@ -30,12 +28,8 @@ internal sealed unsafe class PipeReadTransport : Transport
     private readonly string _name;
     private BaseProtocol _protocol;
 
-    private bool _started;
     private bool _reading = true;
     private bool _readScheduled;
-    private bool _closing;
-    private bool _connectionLost;
-    private bool _descriptorClosed;
 
     /// <summary>Takes ownership of <paramref name="fd"/>, a non-blocking, close-on-exec pipe end.</summary>
     internal PipeReadTransport(EventLoop loop, int fd, BaseProtocol protocol, IPipeOwner? owner, string name)
@@ -55,10 +49,10 @@ internal sealed unsafe class PipeReadTransport : Transport
     }
 
     /// <inheritdoc/>
-    public override bool IsClosing => _closing;
+    public override bool IsClosing => _source.IsClosing;
 
     /// <inheritdoc/>
-    public override bool IsReading => _reading && !_closing;
+    public override bool IsReading => _reading && !_source.IsClosing;
 
     /// <summary>Null: a pipe is not a socket.</summary>
     public override Socket? Socket => null;
@@ -81,9 +75,6 @@ internal sealed unsafe class PipeReadTransport : Transport
     /// <summary>False: a read pipe does not write.</summary>
     public override bool CanWriteEof => false;
 
-    /// <summary>The descriptor, for reports.</summary>
-    internal int Fd => _source.Fd;
-
     /// <summary>Also <c>pipe</c>: the descriptor, as asyncio's <c>get_extra_info('pipe')</c> gives the
     /// pipe's file object.</summary>
     /// <param name="name">The name.</param>
@@ -96,8 +87,7 @@ internal sealed unsafe class PipeReadTransport : Transport
     /// after it.</summary>
     internal void Start()
     {
-        _loop.RegisterSource(_source);
-        _loop.Ready.Enqueue(s_connectionMade, this, null);
+        _source.Start();
     }
 
     /// <summary>Not supported: a read pipe does not write.</summary>
@@ -130,7 +120,7 @@ internal sealed unsafe class PipeReadTransport : Transport
     public override void ResumeReading()
     {
         _loop.CheckThread();
-        if (_closing || _reading)
+        if (_source.IsClosing || _reading)
         {
             return;
         }
@@ -144,7 +134,7 @@ internal sealed unsafe class PipeReadTransport : Transport
 
     private void ScheduleRead()
     {
-        if (!_readScheduled && _started && !_closing)
+        if (!_readScheduled && _source.IsStarted && !_source.IsClosing)
         {
             _readScheduled = true;
             _loop.Ready.Enqueue(s_readReady, this, null);
@@ -154,7 +144,7 @@ internal sealed unsafe class PipeReadTransport : Transport
     private void RunRead()
     {
         _readScheduled = false;
-        if (!_reading || _closing)
+        if (!_reading || _source.IsClosing)
         {
             return;
         }
@@ -173,7 +163,7 @@ internal sealed unsafe class PipeReadTransport : Transport
             }
             catch (Exception e)
             {
-                FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
+                _source.FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
                 return;
             }
         }
@@ -201,7 +191,7 @@ internal sealed unsafe class PipeReadTransport : Transport
             }
             else
             {
-                FatalError(PipeErrors.FromErrno(errno), "Fatal read error on pipe transport");
+                _source.FatalError(PipeErrors.FromErrno(errno), "Fatal read error on pipe transport");
             }
 
             return;
@@ -227,7 +217,7 @@ internal sealed unsafe class PipeReadTransport : Transport
         }
         catch (Exception e)
         {
-            FatalError(e, buffered is not null
+            _source.FatalError(e, buffered is not null
                 ? "Fatal error: protocol.BufferUpdated() call failed."
                 : "Fatal error: protocol.DataReceived() call failed.");
             return;
@@ -243,7 +233,7 @@ internal sealed unsafe class PipeReadTransport : Transport
 
     private void OnEof()
     {
-        _closing = true;
+        _source.IsClosing = true;
         try
         {
             _ = _protocol switch
@@ -255,17 +245,25 @@ internal sealed unsafe class PipeReadTransport : Transport
         }
         catch (Exception e)
         {
-            _closing = false;
-            FatalError(e, "Fatal error: protocol.EofReceived() call failed.");
+            _source.IsClosing = false;
+            _source.FatalError(e, "Fatal error: protocol.EofReceived() call failed.");
             return;
         }
 
-        ScheduleConnectionLost(null);
+        _source.ScheduleConnectionLost(null);
     }
 
     private void OnReady()
     {
-        if (!_connectionLost && _source.Readable && _reading)
+        if (!_source.IsConnectionLost)
+        {
+            ScheduleReadIfReady();
+        }
+    }
+
+    private void ScheduleReadIfReady()
+    {
+        if (_source.Readable && _reading)
         {
             ScheduleRead();
         }
@@ -273,105 +271,35 @@ internal sealed unsafe class PipeReadTransport : Transport
 
     // ---- the life cycle -------------------------------------------------------------------------
 
-    private void RunConnectionMade()
-    {
-        _started = true;
-        try
-        {
-            _protocol.MadeWith(this);
-        }
-        catch (Exception e)
-        {
-            FatalError(e, "Fatal error: protocol.ConnectionMade() call failed.");
-            return;
-        }
-
-        if (_source.Readable && _reading)
-        {
-            ScheduleRead();
-        }
-    }
-
     /// <summary>Stops reading and closes the pipe; the protocol's <c>ConnectionLost</c> follows with null.
     /// The process writing to it then gets EPIPE (or SIGPIPE) if it writes on.</summary>
-    public override void Close()
-    {
-        _loop.CheckThread();
-        if (_closing)
-        {
-            return;
-        }
-
-        _closing = true;
-        ScheduleConnectionLost(null);
-    }
+    public override void Close() => _source.Close(sendFirst: false);
 
     /// <summary>The same as <see cref="Close"/>: a read pipe has nothing buffered to drop.</summary>
     public override void Abort() => Close();
 
-    private void FatalError(Exception exception, string message)
-    {
-        // An I/O error on a pipe (EIO from a terminal whose other side went away, say) ends the stream;
-        // asyncio reports those only in debug mode, and so does Aio. A protocol's exception is a bug.
-        if (exception is not IOException || _loop.Debug)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
-        }
-
-        _closing = true;
-        ScheduleConnectionLost(exception);
-    }
-
-    private void ScheduleConnectionLost(Exception? exception)
-    {
-        if (_connectionLost)
-        {
-            return;
-        }
-
-        _connectionLost = true;
-        _loop.DeregisterSource(_source);
-        _loop.Ready.Enqueue(s_connectionLost, this, exception);
-    }
-
-    private void RunConnectionLost(Exception? exception)
-    {
-        try
-        {
-            if (_started)
-            {
-                _protocol.ConnectionLost(exception);
-            }
-        }
-        finally
-        {
-            CloseDescriptor();
-            _owner?.PipeClosed(this);
-        }
-    }
-
-    private void CloseDescriptor()
-    {
-        if (!_descriptorClosed)
-        {
-            _descriptorClosed = true;
-            Libc.close(_source.Fd);
-        }
-    }
-
-    /// <summary>What to call the transport in a report.</summary>
-    private string Describe() => $"{_name} pipe fd={_source.Fd}";
-
     /// <inheritdoc/>
-    public override string ToString() => $"<PipeReadTransport {_name} fd={_source.Fd}{(_closing ? " closing" : "")}>";
+    public override string ToString() => $"<PipeReadTransport {_name} fd={_source.Fd}{(_source.IsClosing ? " closing" : "")}>";
 
-    /// <summary>The transport's registration with the reactor.</summary>
-    private sealed class Source(PipeReadTransport transport, int fd) : IoSource(transport._loop, fd)
+    /// <summary>The transport's registration with the reactor, and what its life cycle does that other
+    /// transports' do not.</summary>
+    private sealed class Source(PipeReadTransport transport, int fd) : TransportSource(transport._loop, fd)
     {
         internal override void OnReady(IoInterest ready) => transport.OnReady();
 
-        /// <summary>The loop closes with the pipe open: nothing will read it any more.</summary>
-        internal override void OnLoopClosing() => transport.CloseDescriptor();
+        private protected override void NotifyConnectionMade() => transport._protocol.MadeWith(transport);
+
+        private protected override void StartReading() => transport.ScheduleReadIfReady();
+
+        private protected override void NotifyConnectionLost(Exception? exception) => transport._protocol.ConnectionLost(exception);
+
+        /// <summary>An I/O error on a pipe (EIO from a terminal whose other side went away, say) ends the
+        /// stream; a protocol's exception is a bug.</summary>
+        private protected override bool IsOrdinaryEnd(Exception exception) => exception is IOException;
+
+        private protected override void OnReleased() => transport._owner?.PipeClosed(transport);
+
+        public override string Describe() => $"{transport._name} pipe fd={Fd}";
 
         public override string ToString() => transport.ToString();
     }

@@ -22,9 +22,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
 {
     private const int DefaultHighWater = 64 * 1024;
 
-    private static readonly Action<object?, object?> s_connectionMade = static (t, _) => ((PipeWriteTransport)t!).RunConnectionMade();
     private static readonly Action<object?, object?> s_writeReady = static (t, _) => ((PipeWriteTransport)t!).RunFlush();
-    private static readonly Action<object?, object?> s_connectionLost = static (t, e) => ((PipeWriteTransport)t!).RunConnectionLost((Exception?)e);
 
     private readonly EventLoop _loop;
     private readonly Source _source;
@@ -35,13 +33,9 @@ internal sealed unsafe class PipeWriteTransport : Transport
     private int _highWater = DefaultHighWater;
     private int _lowWater = DefaultHighWater / 4;
 
-    private bool _started;
     private bool _flushScheduled;
     private bool _eofRequested;
-    private bool _closing;
-    private bool _connectionLost;
     private bool _protocolPaused;
-    private bool _descriptorClosed;
 
     /// <summary>Takes ownership of <paramref name="fd"/>, a non-blocking, close-on-exec pipe end.</summary>
     internal PipeWriteTransport(EventLoop loop, int fd, BaseProtocol protocol, IPipeOwner? owner, string name)
@@ -61,7 +55,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
     }
 
     /// <inheritdoc/>
-    public override bool IsClosing => _closing;
+    public override bool IsClosing => _source.IsClosing;
 
     /// <summary>False: a write pipe does not read.</summary>
     public override bool IsReading => false;
@@ -84,9 +78,6 @@ internal sealed unsafe class PipeWriteTransport : Transport
     /// <inheritdoc/>
     public override int WriteBufferHighWater => _highWater;
 
-    /// <summary>The descriptor, for reports.</summary>
-    internal int Fd => _source.Fd;
-
     /// <summary>Also <c>pipe</c>: the descriptor, as asyncio's <c>get_extra_info('pipe')</c> gives the
     /// pipe's file object.</summary>
     /// <param name="name">The name.</param>
@@ -98,8 +89,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
     /// <summary>Registers the descriptor and schedules the protocol's <c>ConnectionMade</c>.</summary>
     internal void Start()
     {
-        _loop.RegisterSource(_source);
-        _loop.Ready.Enqueue(s_connectionMade, this, null);
+        _source.Start();
     }
 
     // ---- writing --------------------------------------------------------------------------------
@@ -113,7 +103,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
             throw new InvalidOperationException("Cannot write after WriteEof().");
         }
 
-        if (_closing || data.IsEmpty)
+        if (_source.IsClosing || data.IsEmpty)
         {
             // As asyncio: a pipe the reader closed swallows what is written to it; DrainAsync reports it.
             return;
@@ -169,7 +159,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
 
                 if (errno != Libc.EINTR)
                 {
-                    FatalError(PipeErrors.FromErrno(errno), "Fatal write error on pipe transport");
+                    _source.FatalError(PipeErrors.FromErrno(errno), "Fatal write error on pipe transport");
                     return -1;
                 }
             }
@@ -214,7 +204,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
     private void RunFlush()
     {
         _flushScheduled = false;
-        if (_connectionLost || _buffer.Count == 0)
+        if (_source.IsConnectionLost || _buffer.Count == 0)
         {
             return;
         }
@@ -227,9 +217,9 @@ internal sealed unsafe class PipeWriteTransport : Transport
 
         _buffer.Consume(written);
         MaybeResumeProtocol();
-        if (_buffer.Count == 0 && _closing)
+        if (_buffer.Count == 0 && _source.IsClosing)
         {
-            ScheduleConnectionLost(null);
+            _source.ScheduleConnectionLost(null);
         }
     }
 
@@ -244,7 +234,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
             }
             catch (Exception e)
             {
-                ReportProtocolError(e, "protocol.PauseWriting() failed");
+                _source.ReportError(e, "protocol.PauseWriting() failed");
             }
         }
     }
@@ -260,7 +250,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
             }
             catch (Exception e)
             {
-                ReportProtocolError(e, "protocol.ResumeWriting() failed");
+                _source.ReportError(e, "protocol.ResumeWriting() failed");
             }
         }
     }
@@ -279,7 +269,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
 
     private void OnReady()
     {
-        if (_connectionLost)
+        if (_source.IsConnectionLost)
         {
             return;
         }
@@ -288,7 +278,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
         {
             // The reader closed its end (epoll reports an error on ours): what waits will never be read.
             // As asyncio, that is a broken pipe only if bytes were lost.
-            ForceClose(_buffer.Count > 0 ? PipeErrors.BrokenPipe() : null);
+            _source.ForceClose(_buffer.Count > 0 ? PipeErrors.BrokenPipe() : null);
             return;
         }
 
@@ -298,124 +288,36 @@ internal sealed unsafe class PipeWriteTransport : Transport
         }
     }
 
-    // ---- the life cycle -------------------------------------------------------------------------
-
-    private void RunConnectionMade()
-    {
-        // Always first, even when the transport was closed meanwhile: ConnectionLost follows it in the
-        // ready queue, so the protocol sees the pair in order.
-        _started = true;
-        try
-        {
-            _protocol.MadeWith(this);
-        }
-        catch (Exception e)
-        {
-            FatalError(e, "Fatal error: protocol.ConnectionMade() call failed.");
-        }
-    }
+    // ---- the life cycle (see TransportSource) ---------------------------------------------------
 
     /// <inheritdoc/>
-    public override void Close()
-    {
-        _loop.CheckThread();
-        if (_closing)
-        {
-            return;
-        }
-
-        _closing = true;
-        if (_buffer.Count == 0)
-        {
-            ScheduleConnectionLost(null);
-        }
-    }
+    public override void Close() => _source.Close(sendFirst: _buffer.Count > 0);
 
     /// <inheritdoc/>
-    public override void Abort()
-    {
-        _loop.CheckThread();
-        ForceClose(null);
-    }
-
-    private void ForceClose(Exception? exception)
-    {
-        if (_connectionLost)
-        {
-            return;
-        }
-
-        _buffer.Clear();
-        _closing = true;
-        ScheduleConnectionLost(exception);
-    }
-
-    private void FatalError(Exception exception, string message)
-    {
-        // A process that exits or closes its stdin is not a bug: asyncio reports a failed write to a pipe
-        // only in debug mode, and so does Aio. A protocol's exception is a bug.
-        if (exception is not IOException || _loop.Debug)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
-        }
-
-        ForceClose(exception);
-    }
-
-    private void ReportProtocolError(Exception exception, string message) =>
-        _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
-
-    private void ScheduleConnectionLost(Exception? exception)
-    {
-        if (_connectionLost)
-        {
-            return;
-        }
-
-        _connectionLost = true;
-        _loop.DeregisterSource(_source);
-        _loop.Ready.Enqueue(s_connectionLost, this, exception);
-    }
-
-    private void RunConnectionLost(Exception? exception)
-    {
-        try
-        {
-            if (_started)
-            {
-                _protocol.ConnectionLost(exception);
-            }
-        }
-        finally
-        {
-            CloseDescriptor();
-            _owner?.PipeClosed(this);
-        }
-    }
-
-    private void CloseDescriptor()
-    {
-        if (!_descriptorClosed)
-        {
-            _descriptorClosed = true;
-            Libc.close(_source.Fd);
-        }
-    }
-
-    /// <summary>What to call the transport in a report.</summary>
-    private string Describe() => $"{_name} pipe fd={_source.Fd}";
+    public override void Abort() => _source.Abort();
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"<PipeWriteTransport {_name} fd={_source.Fd} buffered={_buffer.Count}{(_closing ? " closing" : "")}>";
+        $"<PipeWriteTransport {_name} fd={_source.Fd} buffered={_buffer.Count}{(_source.IsClosing ? " closing" : "")}>";
 
-    /// <summary>The transport's registration with the reactor.</summary>
-    private sealed class Source(PipeWriteTransport transport, int fd) : IoSource(transport._loop, fd)
+    /// <summary>The transport's registration with the reactor, and what its life cycle does that other
+    /// transports' do not.</summary>
+    private sealed class Source(PipeWriteTransport transport, int fd) : TransportSource(transport._loop, fd)
     {
         internal override void OnReady(IoInterest ready) => transport.OnReady();
 
-        /// <summary>The loop closes with the pipe open: nothing will write to it any more.</summary>
-        internal override void OnLoopClosing() => transport.CloseDescriptor();
+        private protected override void NotifyConnectionMade() => transport._protocol.MadeWith(transport);
+
+        private protected override void NotifyConnectionLost(Exception? exception) => transport._protocol.ConnectionLost(exception);
+
+        private protected override void DropUnsent() => transport._buffer.Clear();
+
+        /// <summary>A process that exits or closes its stdin is not a bug; a protocol's exception is.</summary>
+        private protected override bool IsOrdinaryEnd(Exception exception) => exception is IOException;
+
+        private protected override void OnReleased() => transport._owner?.PipeClosed(transport);
+
+        public override string Describe() => $"{transport._name} pipe fd={Fd}";
 
         public override string ToString() => transport.ToString();
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Aio.Diagnostics;
 using Aio.Reactor;
 using Aio.Sockets;
 
@@ -11,15 +10,13 @@ namespace Aio.Net;
 /// the work on the ready queue, as for streams; each turn receives up to <see cref="DatagramsPerTurn"/>
 /// datagrams, so a flood on one endpoint cannot hold the loop.
 /// </summary>
-internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
+internal sealed class SocketDatagramTransport : DatagramTransport
 {
     private const int DatagramsPerTurn = 16;
     private const int HighWater = 64 * 1024;
 
-    private static readonly Action<object?, object?> s_connectionMade = static (t, _) => ((SocketDatagramTransport)t!).RunConnectionMade();
     private static readonly Action<object?, object?> s_readReady = static (t, _) => ((SocketDatagramTransport)t!).RunRead();
     private static readonly Action<object?, object?> s_writeReady = static (t, _) => ((SocketDatagramTransport)t!).RunFlush();
-    private static readonly Action<object?, object?> s_connectionLost = static (t, e) => ((SocketDatagramTransport)t!).RunConnectionLost((Exception?)e);
 
     private readonly EventLoop _loop;
     private readonly Socket _socket;
@@ -29,11 +26,8 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
     private readonly Source _source;
     private readonly Queue<(byte[] Data, SocketAddress? To)> _pending = new();
     private int _pendingBytes;
-    private bool _started;
     private bool _readScheduled;
     private bool _flushScheduled;
-    private bool _closing;
-    private bool _connectionLost;
     private bool _protocolPaused;
 
     internal SocketDatagramTransport(EventLoop loop, Socket socket, DatagramProtocol protocol, EndPoint? remote)
@@ -43,7 +37,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
         _protocol = protocol;
         _remote = remote;
         _remoteAddress = remote?.Serialize();
-        _source = new Source(this, (int)socket.Handle);
+        _source = new Source(this);
     }
 
     public override DatagramProtocol Protocol => _protocol;
@@ -54,16 +48,14 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
 
     public override EndPoint? PeerName => _remote;
 
-    public override bool IsClosing => _closing;
+    public override bool IsClosing => _source.IsClosing;
 
     public override int WriteBufferSize => _pendingBytes;
 
     internal void Start()
     {
         _socket.Blocking = false;
-        _loop.RegisterSource(_source);
-        _loop.TrackResource(this);
-        _loop.Ready.Enqueue(s_connectionMade, this, null);
+        _source.Start();
     }
 
     // ---- sending --------------------------------------------------------------------------------
@@ -87,7 +79,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
             to = (address ?? throw new ArgumentException("An address is required on an endpoint without a remote address.", nameof(address))).Serialize();
         }
 
-        if (_closing)
+        if (_source.IsClosing)
         {
             return;
         }
@@ -140,7 +132,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
     private void RunFlush()
     {
         _flushScheduled = false;
-        if (_connectionLost)
+        if (_source.IsConnectionLost)
         {
             return;
         }
@@ -168,9 +160,9 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
             CallProtocol(static p => p.ResumeWriting(), "ResumeWriting");
         }
 
-        if (_pending.Count == 0 && _closing)
+        if (_pending.Count == 0 && _source.IsClosing)
         {
-            ScheduleConnectionLost(null);
+            _source.ScheduleConnectionLost(null);
         }
     }
 
@@ -178,7 +170,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
 
     private void ScheduleRead()
     {
-        if (!_readScheduled && _started && !_closing)
+        if (!_readScheduled && _source.IsStarted && !_source.IsClosing)
         {
             _readScheduled = true;
             _loop.Ready.Enqueue(s_readReady, this, null);
@@ -190,7 +182,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
         _readScheduled = false;
         byte[] buffer = _loop.TransportReceiveBuffer;
         Span<byte> address = stackalloc byte[SocketAddresses.MaxSize];
-        for (int i = 0; i < DatagramsPerTurn && !_closing; i++)
+        for (int i = 0; i < DatagramsPerTurn && !_source.IsClosing; i++)
         {
             int n = SocketCalls.ReceiveFrom(_source.Fd, buffer, address, out int length, out int errno);
             if (n < 0)
@@ -212,8 +204,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
             }
             catch (Exception e)
             {
-                _loop.CallExceptionHandler(new LoopExceptionContext($"Fatal error: protocol.DatagramReceived() call failed: {Describe()}", e));
-                ForceClose(e);
+                _source.FatalError(e, "Fatal error: protocol.DatagramReceived() call failed");
                 return;
             }
         }
@@ -232,8 +223,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
         }
         catch (Exception e)
         {
-            _loop.CallExceptionHandler(new LoopExceptionContext($"Fatal error: protocol.{name}() call failed: {Describe()}", e));
-            ForceClose(e);
+            _source.FatalError(e, $"Fatal error: protocol.{name}() call failed");
         }
     }
 
@@ -241,106 +231,51 @@ internal sealed class SocketDatagramTransport : DatagramTransport, ILoopResource
 
     private void OnReady()
     {
-        if (_connectionLost)
+        if (_source.IsConnectionLost)
         {
             return;
         }
 
-        if (_source.Readable)
-        {
-            ScheduleRead();
-        }
-
+        ScheduleReadIfReady();
         if (_source.Writable && _pending.Count > 0)
         {
             ScheduleFlush();
         }
     }
 
-    private void RunConnectionMade()
+    private void ScheduleReadIfReady()
     {
-        _started = true;
-        try
-        {
-            _protocol.ConnectionMade(this);
-        }
-        catch (Exception e)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext($"Fatal error: protocol.ConnectionMade() call failed: {Describe()}", e));
-            ForceClose(e);
-            return;
-        }
-
         if (_source.Readable)
         {
             ScheduleRead();
         }
     }
 
-    public override void Close()
-    {
-        _loop.CheckThread();
-        if (_closing)
-        {
-            return;
-        }
+    public override void Close() => _source.Close(sendFirst: _pending.Count > 0);
 
-        _closing = true;
-        if (_pending.Count == 0)
-        {
-            ScheduleConnectionLost(null);
-        }
-    }
+    public override void Abort() => _source.Abort();
 
-    public override void Abort()
-    {
-        _loop.CheckThread();
-        ForceClose(null);
-    }
+    public override string ToString() => $"<SocketDatagramTransport fd={_source.Fd}{(_source.IsClosing ? " closing" : "")}>";
 
-    private void ForceClose(Exception? exception)
-    {
-        _pending.Clear();
-        _pendingBytes = 0;
-        _closing = true;
-        ScheduleConnectionLost(exception);
-    }
-
-    private void ScheduleConnectionLost(Exception? exception)
-    {
-        if (_connectionLost)
-        {
-            return;
-        }
-
-        _connectionLost = true;
-        _loop.DeregisterSource(_source);
-        _loop.Ready.Enqueue(s_connectionLost, this, exception);
-    }
-
-    private void RunConnectionLost(Exception? exception)
-    {
-        try
-        {
-            if (_started)
-            {
-                _protocol.ConnectionLost(exception);
-            }
-        }
-        finally
-        {
-            _socket.Dispose();
-            _loop.UntrackResource(this);
-        }
-    }
-
-    public string Describe() => $"datagram transport fd={_source.Fd} {(_remote is null ? "" : _remote.ToString())}";
-
-    public override string ToString() => $"<SocketDatagramTransport fd={_source.Fd}{(_closing ? " closing" : "")}>";
-
-    private sealed class Source(SocketDatagramTransport transport, int fd) : IoSource(transport._loop, fd)
+    /// <summary>The transport's registration with the reactor, and what its life cycle does that other
+    /// transports' do not.</summary>
+    private sealed class Source(SocketDatagramTransport transport) : TransportSource(transport._loop, transport._socket)
     {
         internal override void OnReady(IoInterest ready) => transport.OnReady();
+
+        private protected override void NotifyConnectionMade() => transport._protocol.ConnectionMade(transport);
+
+        private protected override void StartReading() => transport.ScheduleReadIfReady();
+
+        private protected override void NotifyConnectionLost(Exception? exception) => transport._protocol.ConnectionLost(exception);
+
+        private protected override void DropUnsent()
+        {
+            transport._pending.Clear();
+            transport._pendingBytes = 0;
+        }
+
+        public override string Describe() => $"datagram transport fd={Fd} {(transport._remote is null ? "" : transport._remote.ToString())}";
 
         public override string ToString() => transport.ToString();
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Aio.Diagnostics;
 using Aio.Reactor;
 
 namespace Aio.Net;
@@ -17,14 +16,12 @@ namespace Aio.Net;
 /// buffer, which is flushed as the socket becomes writable. Crossing the high-water mark pauses the
 /// protocol's writing; draining to the low-water mark resumes it.</para>
 /// </remarks>
-internal sealed class SocketTransport : Transport, ILoopResource
+internal sealed class SocketTransport : Transport
 {
     private const int DefaultHighWater = 64 * 1024;
 
-    private static readonly Action<object?, object?> s_connectionMade = static (t, _) => ((SocketTransport)t!).RunConnectionMade();
     private static readonly Action<object?, object?> s_readReady = static (t, _) => ((SocketTransport)t!).RunRead();
     private static readonly Action<object?, object?> s_writeReady = static (t, _) => ((SocketTransport)t!).RunFlush();
-    private static readonly Action<object?, object?> s_connectionLost = static (t, e) => ((SocketTransport)t!).RunConnectionLost((Exception?)e);
 
     private readonly EventLoop _loop;
     private readonly Socket _socket;
@@ -37,14 +34,11 @@ internal sealed class SocketTransport : Transport, ILoopResource
     private int _highWater = DefaultHighWater;
     private int _lowWater = DefaultHighWater / 4;
 
-    private bool _started;
     private bool _reading = true;
     private bool _readScheduled;
     private bool _flushScheduled;
     private bool _eofReceived;
     private bool _eofRequested;
-    private bool _closing;
-    private bool _connectionLost;
     private bool _protocolPaused;
 
     internal SocketTransport(EventLoop loop, Socket socket, BaseProtocol protocol, Server? server, EndPoint? peerName = null)
@@ -54,7 +48,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
         _protocol = protocol;
         _server = server;
         _peerName = peerName;
-        _source = new Source(this, (int)socket.Handle);
+        _source = new Source(this);
     }
 
     /// <inheritdoc/>
@@ -70,10 +64,10 @@ internal sealed class SocketTransport : Transport, ILoopResource
     }
 
     /// <inheritdoc/>
-    public override bool IsClosing => _closing;
+    public override bool IsClosing => _source.IsClosing;
 
     /// <inheritdoc/>
-    public override bool IsReading => _reading && !_closing;
+    public override bool IsReading => _reading && !_source.IsClosing;
 
     /// <inheritdoc/>
     public override Socket Socket => _socket;
@@ -85,7 +79,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
     public override EndPoint? SockName => _sockName ??= TryEndPoint(static s => s.LocalEndPoint, _socket);
 
     /// <summary>Whether the protocol's <c>ConnectionMade</c> has run.</summary>
-    internal bool IsStarted => _started;
+    internal bool IsStarted => _source.IsStarted;
 
     /// <inheritdoc/>
     public override int WriteBufferSize => _buffer.Count;
@@ -107,9 +101,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
             _socket.NoDelay = true;
         }
 
-        _loop.RegisterSource(_source);
-        _loop.TrackResource(this);
-        _loop.Ready.Enqueue(s_connectionMade, this, null);
+        _source.Start();
     }
 
     // ---- writing --------------------------------------------------------------------------------
@@ -123,7 +115,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
             throw new InvalidOperationException("Cannot write after WriteEof().");
         }
 
-        if (_closing || data.IsEmpty)
+        if (_source.IsClosing || data.IsEmpty)
         {
             // asyncio too ignores writes to a closing transport (it logs after a few).
             return;
@@ -154,7 +146,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
     public override void WriteEof()
     {
         _loop.CheckThread();
-        if (_closing || _eofRequested)
+        if (_source.IsClosing || _eofRequested)
         {
             return;
         }
@@ -193,7 +185,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
     private void RunFlush()
     {
         _flushScheduled = false;
-        if (_connectionLost)
+        if (_source.IsConnectionLost)
         {
             return;
         }
@@ -208,9 +200,9 @@ internal sealed class SocketTransport : Transport, ILoopResource
         MaybeResumeProtocol();
         if (_buffer.Count == 0)
         {
-            if (_closing)
+            if (_source.IsClosing)
             {
-                ScheduleConnectionLost(null);
+                _source.ScheduleConnectionLost(null);
             }
             else if (_eofRequested)
             {
@@ -239,7 +231,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
             }
             else if (error != SocketError.Interrupted)
             {
-                FatalError(new SocketException((int)error), "Fatal write error on socket transport");
+                _source.FatalError(new SocketException((int)error), "Fatal write error on socket transport");
                 return -1;
             }
         }
@@ -270,7 +262,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
             }
             catch (Exception e)
             {
-                ReportProtocolError(e, "protocol.PauseWriting() failed");
+                _source.ReportError(e, "protocol.PauseWriting() failed");
             }
         }
     }
@@ -286,7 +278,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
             }
             catch (Exception e)
             {
-                ReportProtocolError(e, "protocol.ResumeWriting() failed");
+                _source.ReportError(e, "protocol.ResumeWriting() failed");
             }
         }
     }
@@ -304,7 +296,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
     public override void ResumeReading()
     {
         _loop.CheckThread();
-        if (_closing || _reading)
+        if (_source.IsClosing || _reading)
         {
             return;
         }
@@ -318,7 +310,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
 
     private void ScheduleRead()
     {
-        if (!_readScheduled && _started && !_eofReceived)
+        if (!_readScheduled && _source.IsStarted && !_eofReceived)
         {
             _readScheduled = true;
             _loop.Ready.Enqueue(s_readReady, this, null);
@@ -328,7 +320,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
     private void RunRead()
     {
         _readScheduled = false;
-        if (!_reading || _closing || _eofReceived)
+        if (!_reading || _source.IsClosing || _eofReceived)
         {
             return;
         }
@@ -347,7 +339,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
             }
             catch (Exception e)
             {
-                FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
+                _source.FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
                 return;
             }
         }
@@ -371,7 +363,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
 
         if (error != SocketError.Success)
         {
-            FatalError(new SocketException((int)error), "Fatal read error on socket transport");
+            _source.FatalError(new SocketException((int)error), "Fatal read error on socket transport");
             return;
         }
 
@@ -394,7 +386,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
         }
         catch (Exception e)
         {
-            FatalError(e, buffered is not null
+            _source.FatalError(e, buffered is not null
                 ? "Fatal error: protocol.BufferUpdated() call failed."
                 : "Fatal error: protocol.DataReceived() call failed.");
             return;
@@ -423,7 +415,7 @@ internal sealed class SocketTransport : Transport, ILoopResource
         }
         catch (Exception e)
         {
-            FatalError(e, "Fatal error: protocol.EofReceived() call failed.");
+            _source.FatalError(e, "Fatal error: protocol.EofReceived() call failed.");
             return;
         }
 
@@ -437,130 +429,36 @@ internal sealed class SocketTransport : Transport, ILoopResource
 
     private void OnReady()
     {
-        if (_connectionLost)
+        if (_source.IsConnectionLost)
         {
             return;
         }
 
-        if (_source.Readable && _reading && !_closing)
-        {
-            ScheduleRead();
-        }
-
+        ScheduleReadIfReady();
         if (_source.Writable && _buffer.Count > 0)
         {
             ScheduleFlush();
         }
     }
 
-    // ---- the life cycle -------------------------------------------------------------------------
-
-    private void RunConnectionMade()
+    private void ScheduleReadIfReady()
     {
-        // Always first, even when the transport was closed meanwhile: ConnectionLost follows it in the
-        // ready queue, so the protocol sees the pair in order, as in asyncio.
-        _started = true;
-        try
-        {
-            _protocol.MadeWith(this);
-        }
-        catch (Exception e)
-        {
-            FatalError(e, "Fatal error: protocol.ConnectionMade() call failed.");
-            return;
-        }
-
-        if (_source.Readable && _reading && !_closing)
+        if (_source.Readable && _reading && !_source.IsClosing)
         {
             ScheduleRead();
         }
     }
 
-    /// <inheritdoc/>
-    public override void Close()
-    {
-        _loop.CheckThread();
-        if (_closing)
-        {
-            return;
-        }
-
-        _closing = true;
-        if (_buffer.Count == 0)
-        {
-            ScheduleConnectionLost(null);
-        }
-    }
+    // ---- the life cycle (see TransportSource) ---------------------------------------------------
 
     /// <inheritdoc/>
-    public override void Abort()
-    {
-        _loop.CheckThread();
-        ForceClose(null);
-    }
-
-    /// <summary>Closes at once from the loop's side (shutdown of a server's clients, a fatal error).</summary>
-    internal void ForceClose(Exception? exception)
-    {
-        if (_connectionLost)
-        {
-            return;
-        }
-
-        _buffer.Clear();
-        _closing = true;
-        ScheduleConnectionLost(exception);
-    }
-
-    private void FatalError(Exception exception, string message)
-    {
-        // A peer resetting or vanishing is part of networking, not a bug: asyncio reports those only in
-        // debug mode, and so does Aio.
-        if (exception is not SocketException || _loop.Debug)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
-        }
-
-        ForceClose(exception);
-    }
-
-    private void ReportProtocolError(Exception exception, string message) =>
-        _loop.CallExceptionHandler(new LoopExceptionContext($"{message}: {Describe()}", exception));
-
-    private void ScheduleConnectionLost(Exception? exception)
-    {
-        if (_connectionLost)
-        {
-            return;
-        }
-
-        _connectionLost = true;
-        _loop.DeregisterSource(_source);
-        _loop.Ready.Enqueue(s_connectionLost, this, exception);
-    }
-
-    private void RunConnectionLost(Exception? exception)
-    {
-        try
-        {
-            if (_started)
-            {
-                _protocol.ConnectionLost(exception);
-            }
-        }
-        finally
-        {
-            _socket.Dispose();
-            _loop.UntrackResource(this);
-            _server?.Detach(this);
-        }
-    }
+    public override void Close() => _source.Close(sendFirst: _buffer.Count > 0);
 
     /// <inheritdoc/>
-    public string Describe() => $"transport fd={_source.Fd} {PeerName}";
+    public override void Abort() => _source.Abort();
 
     /// <inheritdoc/>
-    public override string ToString() => $"<SocketTransport fd={_source.Fd} peer={PeerName}{(_closing ? " closing" : "")}>";
+    public override string ToString() => $"<SocketTransport fd={_source.Fd} peer={PeerName}{(_source.IsClosing ? " closing" : "")}>";
 
     private static EndPoint? TryEndPoint(Func<Socket, EndPoint?> read, Socket socket)
     {
@@ -574,10 +472,26 @@ internal sealed class SocketTransport : Transport, ILoopResource
         }
     }
 
-    /// <summary>The transport's registration with the reactor.</summary>
-    private sealed class Source(SocketTransport transport, int fd) : IoSource(transport._loop, fd)
+    /// <summary>The transport's registration with the reactor, and what its life cycle does that other
+    /// transports' do not.</summary>
+    private sealed class Source(SocketTransport transport) : TransportSource(transport._loop, transport._socket)
     {
         internal override void OnReady(IoInterest ready) => transport.OnReady();
+
+        private protected override void NotifyConnectionMade() => transport._protocol.MadeWith(transport);
+
+        private protected override void StartReading() => transport.ScheduleReadIfReady();
+
+        private protected override void NotifyConnectionLost(Exception? exception) => transport._protocol.ConnectionLost(exception);
+
+        private protected override void DropUnsent() => transport._buffer.Clear();
+
+        /// <summary>A peer resetting or vanishing is part of networking, not a bug.</summary>
+        private protected override bool IsOrdinaryEnd(Exception exception) => exception is SocketException;
+
+        private protected override void OnReleased() => transport._server?.Detach(transport);
+
+        public override string Describe() => $"transport fd={Fd} {transport.PeerName}";
 
         public override string ToString() => transport.ToString();
     }
