@@ -20,8 +20,6 @@ namespace Aio.Net;
 /// </remarks>
 internal sealed unsafe class PipeWriteTransport : Transport
 {
-    private const int DefaultHighWater = 64 * 1024;
-
     private static readonly Action<object?, object?> s_writeReady = static (t, _) => ((PipeWriteTransport)t!).RunFlush();
 
     private readonly EventLoop _loop;
@@ -30,12 +28,10 @@ internal sealed unsafe class PipeWriteTransport : Transport
     private readonly IPipeOwner? _owner;
     private readonly string _name;
     private BaseProtocol _protocol;
-    private int _highWater = DefaultHighWater;
-    private int _lowWater = DefaultHighWater / 4;
+    private WriteWaterMarks _waterMarks = new();
 
     private bool _flushScheduled;
     private bool _eofRequested;
-    private bool _protocolPaused;
 
     /// <summary>Takes ownership of <paramref name="fd"/>, a non-blocking, close-on-exec pipe end.</summary>
     internal PipeWriteTransport(EventLoop loop, int fd, BaseProtocol protocol, IPipeOwner? owner, string name)
@@ -73,10 +69,10 @@ internal sealed unsafe class PipeWriteTransport : Transport
     public override int WriteBufferSize => _buffer.Count;
 
     /// <inheritdoc/>
-    public override int WriteBufferLowWater => _lowWater;
+    public override int WriteBufferLowWater => _waterMarks.Low;
 
     /// <inheritdoc/>
-    public override int WriteBufferHighWater => _highWater;
+    public override int WriteBufferHighWater => _waterMarks.High;
 
     /// <summary>Also <c>pipe</c>: the descriptor, as asyncio's <c>get_extra_info('pipe')</c> gives the
     /// pipe's file object.</summary>
@@ -131,7 +127,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
             ScheduleFlush();
         }
 
-        MaybePauseProtocol();
+        _waterMarks.PauseProtocolIfAbove(_buffer.Count, _protocol, _source);
     }
 
     /// <summary>Writes as much of <paramref name="data"/> as the pipe takes now.</summary>
@@ -180,16 +176,8 @@ internal sealed unsafe class PipeWriteTransport : Transport
     /// <inheritdoc/>
     public override void SetWriteBufferLimits(int? high = null, int? low = null)
     {
-        int h = high ?? (low is { } l ? 4 * l : DefaultHighWater);
-        int lowWater = low ?? h / 4;
-        if (lowWater < 0 || h < lowWater)
-        {
-            throw new ArgumentOutOfRangeException(nameof(high), $"high ({h}) must be >= low ({lowWater}) must be >= 0");
-        }
-
-        _highWater = h;
-        _lowWater = lowWater;
-        MaybePauseProtocol();
+        _waterMarks.Set(high, low);
+        _waterMarks.PauseProtocolIfAbove(_buffer.Count, _protocol, _source);
     }
 
     private void ScheduleFlush()
@@ -216,42 +204,10 @@ internal sealed unsafe class PipeWriteTransport : Transport
         }
 
         _buffer.Consume(written);
-        MaybeResumeProtocol();
+        _waterMarks.ResumeProtocolIfDrained(_buffer.Count, _protocol, _source);
         if (_buffer.Count == 0 && _source.IsClosing)
         {
             _source.ScheduleConnectionLost(null);
-        }
-    }
-
-    private void MaybePauseProtocol()
-    {
-        if (!_protocolPaused && _buffer.Count > _highWater)
-        {
-            _protocolPaused = true;
-            try
-            {
-                _protocol.PauseWriting();
-            }
-            catch (Exception e)
-            {
-                _source.ReportError(e, "protocol.PauseWriting() failed");
-            }
-        }
-    }
-
-    private void MaybeResumeProtocol()
-    {
-        if (_protocolPaused && _buffer.Count <= _lowWater)
-        {
-            _protocolPaused = false;
-            try
-            {
-                _protocol.ResumeWriting();
-            }
-            catch (Exception e)
-            {
-                _source.ReportError(e, "protocol.ResumeWriting() failed");
-            }
         }
     }
 

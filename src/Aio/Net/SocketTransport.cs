@@ -18,8 +18,6 @@ namespace Aio.Net;
 /// </remarks>
 internal sealed class SocketTransport : Transport
 {
-    private const int DefaultHighWater = 64 * 1024;
-
     private static readonly Action<object?, object?> s_readReady = static (t, _) => ((SocketTransport)t!).RunRead();
     private static readonly Action<object?, object?> s_writeReady = static (t, _) => ((SocketTransport)t!).RunFlush();
 
@@ -31,15 +29,13 @@ internal sealed class SocketTransport : Transport
     private BaseProtocol _protocol;
     private EndPoint? _peerName;
     private EndPoint? _sockName;
-    private int _highWater = DefaultHighWater;
-    private int _lowWater = DefaultHighWater / 4;
+    private WriteWaterMarks _waterMarks = new();
 
     private bool _reading = true;
     private bool _readScheduled;
     private bool _flushScheduled;
     private bool _eofReceived;
     private bool _eofRequested;
-    private bool _protocolPaused;
 
     internal SocketTransport(EventLoop loop, Socket socket, BaseProtocol protocol, Server? server, EndPoint? peerName = null)
     {
@@ -85,10 +81,10 @@ internal sealed class SocketTransport : Transport
     public override int WriteBufferSize => _buffer.Count;
 
     /// <inheritdoc/>
-    public override int WriteBufferLowWater => _lowWater;
+    public override int WriteBufferLowWater => _waterMarks.Low;
 
     /// <inheritdoc/>
-    public override int WriteBufferHighWater => _highWater;
+    public override int WriteBufferHighWater => _waterMarks.High;
 
     /// <summary>Registers the socket and schedules the protocol's <c>ConnectionMade</c>; reading starts
     /// after it, as in asyncio.</summary>
@@ -139,7 +135,7 @@ internal sealed class SocketTransport : Transport
             ScheduleFlush();
         }
 
-        MaybePauseProtocol();
+        _waterMarks.PauseProtocolIfAbove(_buffer.Count, _protocol, _source);
     }
 
     /// <inheritdoc/>
@@ -161,16 +157,8 @@ internal sealed class SocketTransport : Transport
     /// <inheritdoc/>
     public override void SetWriteBufferLimits(int? high = null, int? low = null)
     {
-        int h = high ?? (low is { } l ? 4 * l : DefaultHighWater);
-        int lowWater = low ?? h / 4;
-        if (lowWater < 0 || h < lowWater)
-        {
-            throw new ArgumentOutOfRangeException(nameof(high), $"high ({h}) must be >= low ({lowWater}) must be >= 0");
-        }
-
-        _highWater = h;
-        _lowWater = lowWater;
-        MaybePauseProtocol();
+        _waterMarks.Set(high, low);
+        _waterMarks.PauseProtocolIfAbove(_buffer.Count, _protocol, _source);
     }
 
     private void ScheduleFlush()
@@ -197,7 +185,7 @@ internal sealed class SocketTransport : Transport
         }
 
         _buffer.Consume(sent);
-        MaybeResumeProtocol();
+        _waterMarks.ResumeProtocolIfDrained(_buffer.Count, _protocol, _source);
         if (_buffer.Count == 0)
         {
             if (_source.IsClosing)
@@ -248,38 +236,6 @@ internal sealed class SocketTransport : Transport
         catch (SocketException)
         {
             // The peer is already gone; the read side will report it.
-        }
-    }
-
-    private void MaybePauseProtocol()
-    {
-        if (!_protocolPaused && _buffer.Count > _highWater)
-        {
-            _protocolPaused = true;
-            try
-            {
-                _protocol.PauseWriting();
-            }
-            catch (Exception e)
-            {
-                _source.ReportError(e, "protocol.PauseWriting() failed");
-            }
-        }
-    }
-
-    private void MaybeResumeProtocol()
-    {
-        if (_protocolPaused && _buffer.Count <= _lowWater)
-        {
-            _protocolPaused = false;
-            try
-            {
-                _protocol.ResumeWriting();
-            }
-            catch (Exception e)
-            {
-                _source.ReportError(e, "protocol.ResumeWriting() failed");
-            }
         }
     }
 
