@@ -85,10 +85,7 @@ internal sealed unsafe class PipeReadTransport : Transport
 
     /// <summary>Registers the descriptor and schedules the protocol's <c>ConnectionMade</c>; reading starts
     /// after it.</summary>
-    internal void Start()
-    {
-        _source.Start();
-    }
+    internal void Start() => _source.Start();
 
     /// <summary>Not supported: a read pipe does not write.</summary>
     /// <param name="data">Not used.</param>
@@ -151,25 +148,13 @@ internal sealed unsafe class PipeReadTransport : Transport
 
         Span<byte> buffer;
         BufferedProtocol? buffered = _protocol as BufferedProtocol;
-        if (buffered is not null)
-        {
-            try
-            {
-                buffer = buffered.GetBuffer(-1).Span;
-                if (buffer.IsEmpty)
-                {
-                    throw new InvalidOperationException("GetBuffer() returned an empty buffer.");
-                }
-            }
-            catch (Exception e)
-            {
-                _source.FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
-                return;
-            }
-        }
-        else
+        if (buffered is null)
         {
             buffer = _loop.TransportReceiveBuffer;
+        }
+        else if (!StreamDelivery.TryGetBuffer(_source, buffered, out buffer))
+        {
+            return;
         }
 
         nint received;
@@ -204,22 +189,8 @@ internal sealed unsafe class PipeReadTransport : Transport
         }
 
         int count = (int)received;
-        try
+        if (!StreamDelivery.TryDeliver(_source, _protocol, buffered, buffer[..count]))
         {
-            if (buffered is not null)
-            {
-                buffered.BufferUpdated(count);
-            }
-            else
-            {
-                ((Protocol)_protocol).DataReceived(buffer[..count]);
-            }
-        }
-        catch (Exception e)
-        {
-            _source.FatalError(e, buffered is not null
-                ? "Fatal error: protocol.BufferUpdated() call failed."
-                : "Fatal error: protocol.DataReceived() call failed.");
             return;
         }
 

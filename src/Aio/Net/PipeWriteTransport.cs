@@ -83,10 +83,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
         name == "pipe" ? _source.Fd : base.GetExtraInfo(name, defaultValue);
 
     /// <summary>Registers the descriptor and schedules the protocol's <c>ConnectionMade</c>.</summary>
-    internal void Start()
-    {
-        _source.Start();
-    }
+    internal void Start() => _source.Start();
 
     // ---- writing --------------------------------------------------------------------------------
 

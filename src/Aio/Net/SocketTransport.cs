@@ -283,25 +283,13 @@ internal sealed class SocketTransport : Transport
 
         Span<byte> buffer;
         BufferedProtocol? buffered = _protocol as BufferedProtocol;
-        if (buffered is not null)
-        {
-            try
-            {
-                buffer = buffered.GetBuffer(-1).Span;
-                if (buffer.IsEmpty)
-                {
-                    throw new InvalidOperationException("GetBuffer() returned an empty buffer.");
-                }
-            }
-            catch (Exception e)
-            {
-                _source.FatalError(e, "Fatal error: protocol.GetBuffer() call failed.");
-                return;
-            }
-        }
-        else
+        if (buffered is null)
         {
             buffer = _loop.TransportReceiveBuffer;
+        }
+        else if (!StreamDelivery.TryGetBuffer(_source, buffered, out buffer))
+        {
+            return;
         }
 
         int received = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
@@ -329,22 +317,8 @@ internal sealed class SocketTransport : Transport
             return;
         }
 
-        try
+        if (!StreamDelivery.TryDeliver(_source, _protocol, buffered, buffer[..received]))
         {
-            if (buffered is not null)
-            {
-                buffered.BufferUpdated(received);
-            }
-            else
-            {
-                ((Protocol)_protocol).DataReceived(buffer[..received]);
-            }
-        }
-        catch (Exception e)
-        {
-            _source.FatalError(e, buffered is not null
-                ? "Fatal error: protocol.BufferUpdated() call failed."
-                : "Fatal error: protocol.DataReceived() call failed.");
             return;
         }
 
