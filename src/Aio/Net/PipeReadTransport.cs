@@ -240,7 +240,7 @@ internal sealed unsafe class PipeReadTransport : Transport
         }
     }
 
-    // ---- the life cycle -------------------------------------------------------------------------
+    // ---- the life cycle (see TransportSource) ---------------------------------------------------
 
     /// <summary>Stops reading and closes the pipe; the protocol's <c>ConnectionLost</c> follows with null.
     /// The process writing to it then gets EPIPE (or SIGPIPE) if it writes on.</summary>

@@ -227,7 +227,7 @@ internal sealed class SocketDatagramTransport : DatagramTransport
         }
     }
 
-    // ---- the life cycle -------------------------------------------------------------------------
+    // ---- the life cycle (see TransportSource) ---------------------------------------------------
 
     private void OnReady()
     {
