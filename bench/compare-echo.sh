@@ -7,6 +7,8 @@
 #   bench/compare-echo.sh                      # every server, every workload
 #   bench/compare-echo.sh c-epoll aio-sock     # only those servers
 #   bench/compare-echo.sh --idle               # also memory per idle connection
+#   ECHO_ROUNDS=12 ECHO_WORKLOADS=pingpong-100x1k bench/compare-echo.sh c-epoll uvloop-sock aio-sock
+#                                              # one workload, 12 interleaved rounds
 #
 # Workloads: 100 connections × 1 KiB ping-pong; 1,000 connections × 64 B ping-pong; 50,000 messages a
 # second over 100 connections × 1 KiB, where the server's CPU time per message is the figure. Each
@@ -76,6 +78,17 @@ ROUNDS=${ECHO_ROUNDS:-1}
 case "$ROUNDS" in
     '' | *[!0-9]* | 0) log "error: ECHO_ROUNDS must be a positive number"; exit 2 ;;
 esac
+# ECHO_WORKLOADS="pingpong-100x1k" runs only those workloads: many rounds of one target's workload fit
+# in the time a few rounds of all three take.
+if [ -n "${ECHO_WORKLOADS:-}" ]; then
+    for workload in $ECHO_WORKLOADS; do
+        case " $WORKLOADS " in
+            *" $workload "*) ;;
+            *) log "error: unknown workload $workload (the workloads: $WORKLOADS)"; exit 2 ;;
+        esac
+    done
+    WORKLOADS=$ECHO_WORKLOADS
+fi
 if [ "${BENCH_QUICK:-}" = 1 ]; then
     QUICK=1
     WARMUP=1
