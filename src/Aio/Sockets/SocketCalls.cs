@@ -133,9 +133,10 @@ internal static unsafe class SocketCalls
         }
     }
 
-    /// <summary>Sends a datagram (<c>sendto</c>), without raising SIGPIPE.</summary>
+    /// <summary>Sends (<c>sendto</c>) without raising SIGPIPE: a datagram, or bytes on a connected stream
+    /// socket (<c>sock_sendall</c>).</summary>
     /// <param name="fd">The socket's descriptor.</param>
-    /// <param name="data">The datagram.</param>
+    /// <param name="data">The datagram, or the bytes.</param>
     /// <param name="to">Where to; null on a connected socket.</param>
     /// <param name="errno">The error, when the result is -1.</param>
     /// <returns>How many bytes were sent, or -1.</returns>

@@ -232,21 +232,18 @@ internal sealed class SocketWaits : IoSource,
         int sent = 0;
         while (sent < data.Length && Writable)
         {
-            int n = Socket.Send(data.Span[sent..], SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
+            // The system call itself, as the receive side makes it: Socket.Send would add its own checks
+            // and a second wrapper around the same send, for every message.
+            int n = SocketCalls.SendTo(Fd, data.Span[sent..], null, out int errno);
+            if (n >= 0)
             {
                 sent += n;
                 continue;
             }
 
-            if (error == SocketError.Interrupted)
+            if (!SocketErrors.IsWouldBlock(errno))
             {
-                continue;
-            }
-
-            if (error != SocketError.WouldBlock)
-            {
-                return ValueTask.FromException(new SocketException((int)error));
+                return ValueTask.FromException(SocketErrors.Exception(errno));
             }
 
             Writable = false;
@@ -422,20 +419,20 @@ internal sealed class SocketWaits : IoSource,
             {
                 while (!_writeData.IsEmpty)
                 {
-                    int n = Socket.Send(_writeData.Span, SocketFlags.None, out SocketError error);
-                    if (error == SocketError.Success)
+                    int n = SocketCalls.SendTo(Fd, _writeData.Span, null, out int errno);
+                    if (n >= 0)
                     {
                         _writeData = _writeData[n..];
                     }
-                    else if (error == SocketError.WouldBlock)
+                    else if (SocketErrors.IsWouldBlock(errno))
                     {
                         Writable = false;
                         return;
                     }
-                    else if (error != SocketError.Interrupted)
+                    else
                     {
                         _writeData = default;
-                        FailWaiter(_writer, node, new SocketException((int)error));
+                        FailWaiter(_writer, node, SocketErrors.Exception(errno));
                         return;
                     }
                 }
