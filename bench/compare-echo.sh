@@ -19,7 +19,8 @@
 #
 # BENCH_QUICK=1 shortens each workload to 1 s of warm-up and a 2 s window: a trial that checks the whole
 # chain in a few minutes; the table says so, its figures are not the ones to publish, and its chart goes
-# to bench/results/ instead of docs/images/echo-throughput.svg.
+# to bench/results/ instead of docs/images/echo-throughput.svg, as does a run of only some servers or
+# workloads.
 #
 # The Aio rows run examples/EchoServer (--port P --mode sock|streams|protocol); until that project exists
 # they are skipped with a note. Installs Debian's python3, python3-uvloop, gcc and taskset when missing
@@ -380,6 +381,10 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$ROOT/bench/results"
 SAVED="$ROOT/bench/results/echo-$STAMP.jsonl"
 SVG="$ROOT/docs/images/echo-throughput.svg"
+if [ ${#SERVERS[@]} -ne "$(wc -w <<< "$ALL_SERVERS")" ] || [ -n "${ECHO_WORKLOADS:-}" ]; then
+    # The published chart shows every server and workload: a partial run's goes next to its results.
+    SVG="$ROOT/bench/results/echo-$STAMP.svg"
+fi
 QUICK_ARGS=()
 if [ "$QUICK" = 1 ]; then
     SAVED="$ROOT/bench/results/echo-quick-$STAMP.jsonl"
