@@ -51,7 +51,7 @@ public sealed class ConnectionStreamTests
             Assert.Throws<ObjectDisposedException>(() => { _ = stream.ReadAsync(new byte[1]); });
             await writer.WaitClosedAsync();
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Task EchoAsync(Stream stream)
         {
@@ -330,7 +330,7 @@ public sealed class ConnectionStreamTests
             await AioAssert.WaitUntil(() => serverSawClose is not null);
             Assert.Equal(WebSocketCloseStatus.NormalClosure, serverSawClose);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Task<WebSocketCloseStatus?> EchoMessagesAsync(Stream stream)
         {

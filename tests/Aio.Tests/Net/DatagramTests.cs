@@ -35,7 +35,7 @@ public sealed class DatagramTests
             serverTransport.Close();
             await collector.Lost;
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]

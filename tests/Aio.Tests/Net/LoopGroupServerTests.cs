@@ -67,7 +67,7 @@ public sealed class LoopGroupServerTests
             Assert.Equal(Loops, running.Threads.Distinct().Count());
             Assert.All(running.Threads, thread => Assert.False(thread!.IsAlive, $"{thread.Name} is still alive"));
         });
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class LoopGroupServerTests
 
             Assert.All(running.Threads, thread => Assert.False(thread!.IsAlive, $"{thread.Name} is still alive"));
         });
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]

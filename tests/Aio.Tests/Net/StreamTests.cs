@@ -33,7 +33,7 @@ public sealed class StreamTests
             await writer.WaitClosedAsync();
             Assert.True(writer.IsClosing);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Coroutine EchoLines(AsyncStreamReader reader, AsyncStreamWriter writer)
         {

@@ -68,7 +68,7 @@ public sealed class TlsTests
             writer.Close();
             await writer.WaitClosedAsync();
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Coroutine Send(AsyncStreamWriter writer, byte[] payload)
         {
@@ -260,7 +260,7 @@ public sealed class TlsTests
         LoopTest.WithinSeconds(20, () => LoopTest.Run(loop => GarbageThenAProperClient(loop, reports),
             options: new EventLoopOptions { Debug = false }));
         Assert.Empty(reports);
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Coroutine GarbageThenAProperClient(EventLoop loop, List<LoopExceptionContext> reports)
         {
@@ -308,7 +308,7 @@ public sealed class TlsTests
             writer.Close();
             await writer.WaitClosedAsync();
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -342,7 +342,7 @@ public sealed class TlsTests
             Assert.False(handled);
             Assert.Equal(0, server.ActiveConnections);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]

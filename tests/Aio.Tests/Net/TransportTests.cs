@@ -36,7 +36,7 @@ public sealed class TransportTests
         Assert.Equal(["eof", "lost: "], clientLog[^2..]);
         Assert.Equal("made", serverLog[0]);
         Assert.Equal(["eof", "lost: "], serverLog[^2..]);
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class TransportTests
             transport.Close();
             await client.Lost;
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public sealed class TransportTests
             await client.Lost;
             Assert.True(transport.IsClosing);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -298,7 +298,7 @@ public sealed class TransportTests
 
             server.CloseClients();
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class SockOperationTests
             acceptor.Cancel();
             await AioAssert.ThrowsAsync<CancelledException>(acceptor);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         // The seed's program, line for line: accept, then a task per client that echoes until EOF.
         static async Coroutine EchoServer(EventLoop loop, Socket server)
@@ -215,7 +215,7 @@ public sealed class SockOperationTests
                 async () => await loop.SockConnectAsync(client, new IPEndPoint(IPAddress.Loopback, port)));
             Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -369,7 +369,7 @@ public sealed class SockOperationTests
                 Assert.Equal(client.LocalEndPoint, peer);
             }
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Coroutine<(Socket, EndPoint)> Accept(EventLoop loop, Socket server) => await loop.SockAcceptAsync(server);
     }
@@ -529,7 +529,7 @@ public sealed class SockOperationTests
                 server.Dispose();
             }
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
 
         static async Coroutine EchoOnce(EventLoop loop, Socket socket)
         {

@@ -127,7 +127,7 @@ public sealed class ChildReapingTests
             ChildWatcher.PidfdDisabled = false;
         }
 
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
         Assert.Empty(ChildProcesses.Current());
 
         static async Coroutine<int> Shell(string command) => await (await AsyncIO.CreateSubprocessShellAsync(command)).WaitAsync();

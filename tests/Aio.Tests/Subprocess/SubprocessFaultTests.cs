@@ -29,7 +29,7 @@ public sealed class SubprocessFaultTests
                 AsyncIO.CreateSubprocessExecAsync("true", null, ProcessStdio.Pipe, cwd: "/nonexistent/directory"));
             Assert.Equal(0, loop.Children.Count);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
         Assert.Empty(ChildProcesses.Current());
     }
 
@@ -51,7 +51,7 @@ public sealed class SubprocessFaultTests
             File.Delete(file);
         }
 
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
         Assert.Empty(ChildProcesses.Current());
     }
 
@@ -91,7 +91,7 @@ public sealed class SubprocessFaultTests
             Assert.Equal(10, (await process.Stdout!.ReadAsync()).Length);
             Assert.Equal(0, await process.WaitAsync());
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed class SubprocessFaultTests
             process.Terminate();
             Assert.Equal(-15, await process.WaitAsync());
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
         Assert.Empty(ChildProcesses.Current());
     }
 

@@ -28,7 +28,7 @@ public sealed class SubprocessTests
             Assert.Equal(0, await process.WaitAsync());
             Assert.Equal(0, process.ReturnCode);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
         Assert.False(ChildProcesses.Exists(pid), "the child was not reaped");
         Assert.Empty(ChildProcesses.Current());
     }
@@ -75,7 +75,7 @@ public sealed class SubprocessTests
             Assert.Equal("done\n", Text(stderr!));
             Assert.Equal(0, process.ReturnCode);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -241,7 +241,7 @@ public sealed class SubprocessTests
             process.Kill();
             process.Terminate();
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
@@ -290,7 +290,7 @@ public sealed class SubprocessTests
 
             Assert.Equal(0, loop.Children.Count);
         }));
-        Assert.Equal(before, Descriptors.Count());
+        Descriptors.AssertBackTo(before);
         Assert.Empty(ChildProcesses.Current());
 
         static async Coroutine<string> Echo(int i)

@@ -61,8 +61,34 @@ public static class Descriptors
         client.ReceiveAsync(new byte[1].AsMemory()).AsTask().GetAwaiter().GetResult();
     }
 
+    private static Dictionary<string, string> s_before = [];
+
     /// <summary>How many descriptors the process has open now.</summary>
     public static int Count() => Directory.GetFiles("/proc/self/fd").Length;
+
+    /// <summary>Asserts that as many descriptors are open as <see cref="Before"/> counted, not counting
+    /// assemblies the runtime mapped meanwhile; when not, the message names the descriptors opened or
+    /// closed since, by what they point to.</summary>
+    /// <param name="before">What <see cref="Before"/> returned.</param>
+    /// <remarks>A loaded assembly keeps two descriptors open for good, and the runtime loads some at no
+    /// predictable moment: the test runner's own threads were seen to load
+    /// <c>Microsoft.Win32.Registry.dll</c> (through a type forwarded by <c>mscorlib</c>) in the middle of
+    /// a test. Those are the runtime's, never the code under test's leak.</remarks>
+    public static void AssertBackTo(int before)
+    {
+        Dictionary<string, string> now = Snapshot();
+        var opened = now.Where(p => !s_before.TryGetValue(p.Key, out string? t) || t != p.Value).ToList();
+        int assemblies = opened.Count(p => p.Value.EndsWith(".dll", StringComparison.Ordinal));
+        if (now.Count - assemblies == before)
+        {
+            return;
+        }
+
+        IEnumerable<string> closed = s_before.Where(p => !now.TryGetValue(p.Key, out string? t) || t != p.Value)
+            .Select(p => $"-{p.Key} -> {p.Value}");
+        Assert.Fail($"{before} descriptors were open before the test and {now.Count} after: "
+            + string.Join(", ", opened.Select(p => $"+{p.Key} -> {p.Value}").Concat(closed)));
+    }
 
     /// <summary>The count to compare with at the end of a test. Handles that earlier tests dropped without
     /// disposing are closed by their finalizers whenever a collection runs, which could be in the middle of
@@ -72,7 +98,30 @@ public static class Descriptors
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return Count();
+        s_before = Snapshot();
+        return s_before.Count;
+    }
+
+    private static Dictionary<string, string> Snapshot()
+    {
+        var descriptors = new Dictionary<string, string>();
+        foreach (string path in Directory.GetFiles("/proc/self/fd"))
+        {
+            string target;
+            try
+            {
+                target = new FileInfo(path).LinkTarget ?? "?";
+            }
+            catch (IOException)
+            {
+                // Closed between the listing and the read: the listing's own directory handle, for one.
+                target = "?";
+            }
+
+            descriptors[Path.GetFileName(path)] = target;
+        }
+
+        return descriptors;
     }
 }
 
