@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Aio.Data;
 using Aio.Data.Postgres;
 using Aio.Sync;
@@ -15,6 +16,27 @@ public sealed class PostgresDatabaseTests(PostgresServer server)
 {
     /// <summary>A table name no other test uses, since the tests share one server.</summary>
     private static string UniqueTable(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Runs <paramref name="test"/> on a guarded loop with the server's database open and a table
+    /// of its own, named after <paramref name="prefix"/> and dropped afterwards, whatever the test did.</summary>
+    private void RunWithTable(string prefix, string columns, Func<Database, string, Coroutine> test,
+        DatabaseOptions? options = null, [CallerMemberName] string name = "")
+    {
+        string table = UniqueTable(prefix);
+        GuardedLoop.Run(async _ =>
+        {
+            await using Database db = await Database.OpenAsync(server.ConnectionString, options);
+            await db.ExecuteAsync($"CREATE TABLE {table} {columns}");
+            try
+            {
+                await test(db, table);
+            }
+            finally
+            {
+                await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}");
+            }
+        }, name: name);
+    }
 
     [Fact]
     public void ManyTasks_ShareTheLimitedPool_AndEveryResultIsRight()
@@ -64,73 +86,53 @@ public sealed class PostgresDatabaseTests(PostgresServer server)
     [Fact]
     public void Transaction_RollsBackOnException()
     {
-        string table = UniqueTable("tx_error");
-        GuardedLoop.Run(async _ =>
+        RunWithTable("tx_error", "(v int)", async (db, table) =>
         {
-            await using Database db = await Database.OpenAsync(server.ConnectionString);
-            await db.ExecuteAsync($"CREATE TABLE {table} (v int)");
-            try
-            {
-                await db.TransactionAsync(async c => await c.ExecuteManyAsync($"INSERT INTO {table} VALUES ($1)", [[1], [2]]));
-                Assert.Equal(2, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+            await db.TransactionAsync(async c => await c.ExecuteManyAsync($"INSERT INTO {table} VALUES ($1)", [[1], [2]]));
+            Assert.Equal(2, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
 
-                var thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () => await db.TransactionAsync(async c =>
-                {
-                    await c.ExecuteAsync($"INSERT INTO {table} VALUES (3)");
-                    Assert.Equal(3, await c.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
-                    throw new InvalidOperationException("boom");
-                }));
-                Assert.Equal("boom", thrown.Message);
-                Assert.Equal(2, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
-
-                // The result-returning form rolls back the same way.
-                await Assert.ThrowsAsync<InvalidOperationException>(async () => await db.TransactionAsync<int>(async c =>
-                {
-                    await c.ExecuteAsync($"INSERT INTO {table} VALUES (4)");
-                    throw new InvalidOperationException("boom");
-                }));
-                Assert.Equal(2, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
-            }
-            finally
+            var thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () => await db.TransactionAsync(async c =>
             {
-                await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}");
-            }
+                await c.ExecuteAsync($"INSERT INTO {table} VALUES (3)");
+                Assert.Equal(3, await c.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+                throw new InvalidOperationException("boom");
+            }));
+            Assert.Equal("boom", thrown.Message);
+            Assert.Equal(2, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+
+            // The result-returning form rolls back the same way.
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await db.TransactionAsync<int>(async c =>
+            {
+                await c.ExecuteAsync($"INSERT INTO {table} VALUES (4)");
+                throw new InvalidOperationException("boom");
+            }));
+            Assert.Equal(2, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
         });
     }
 
     [Fact]
     public void Transaction_RollsBackOnCancellation()
     {
-        string table = UniqueTable("tx_cancel");
-        GuardedLoop.Run(async _ =>
+        RunWithTable("tx_cancel", "(v int)", async (db, table) =>
         {
-            await using Database db = await Database.OpenAsync(server.ConnectionString);
-            await db.ExecuteAsync($"CREATE TABLE {table} (v int)");
-            try
+            var inserted = new AsyncEvent();
+            AioTask work = AsyncIO.CreateTask(db.TransactionAsync(async c =>
             {
-                var inserted = new AsyncEvent();
-                AioTask work = AsyncIO.CreateTask(db.TransactionAsync(async c =>
-                {
-                    await c.ExecuteAsync($"INSERT INTO {table} VALUES (1)");
-                    inserted.Set();
-                    await AsyncIO.Sleep(30);
-                }));
-                await inserted.WaitAsync();
+                await c.ExecuteAsync($"INSERT INTO {table} VALUES (1)");
+                inserted.Set();
+                await AsyncIO.Sleep(30);
+            }));
+            await inserted.WaitAsync();
 
-                // Uncommitted: another session does not see the row yet.
-                Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
-                work.Cancel();
-                await Assert.ThrowsAsync<CancelledException>(async () => await work);
-                Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+            // Uncommitted: another session does not see the row yet.
+            Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+            work.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await work);
+            Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
 
-                // No session is left idle in a transaction holding the row.
-                Assert.Equal(0, await db.ScalarAsync<int>(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"));
-            }
-            finally
-            {
-                await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}");
-            }
+            // No session is left idle in a transaction holding the row.
+            Assert.Equal(0, await db.ScalarAsync<int>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"));
         });
     }
 
@@ -394,70 +396,50 @@ public sealed class PostgresDatabaseTests(PostgresServer server)
     [Fact]
     public void Cancellation_OfAStatementInATransaction_RollsItBack_AndOfAWaitForThePool_EndsTheWait()
     {
-        string table = UniqueTable("tx_cancel_statement");
-        GuardedLoop.Run(async _ =>
+        RunWithTable("tx_cancel_statement", "(v int)", async (db, table) =>
         {
-            await using Database db = await Database.OpenAsync(server.ConnectionString, new DatabaseOptions { MaxConnections = 2 });
-            await db.ExecuteAsync($"CREATE TABLE {table} (v int)");
-            try
+            var inserted = new AsyncEvent();
+            AioTask work = AsyncIO.CreateTask(db.TransactionAsync(async c =>
             {
-                var inserted = new AsyncEvent();
-                AioTask work = AsyncIO.CreateTask(db.TransactionAsync(async c =>
-                {
-                    await c.ExecuteAsync($"INSERT INTO {table} VALUES (1)");
-                    inserted.Set();
-                    await c.ExecuteAsync("SELECT pg_sleep(10)");
-                }));
-                await inserted.WaitAsync();
-                await AsyncIO.Sleep(0.1);
-                work.Cancel();
-                await Assert.ThrowsAsync<CancelledException>(async () => await work);
-                Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+                await c.ExecuteAsync($"INSERT INTO {table} VALUES (1)");
+                inserted.Set();
+                await c.ExecuteAsync("SELECT pg_sleep(10)");
+            }));
+            await inserted.WaitAsync();
+            await AsyncIO.Sleep(0.1);
+            work.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await work);
+            Assert.Equal(0, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
 
-                // Both connections taken: a third task waits for one, and cancelling it ends the wait.
-                await using DatabaseConnection first = await db.ConnectAsync();
-                await using DatabaseConnection second = await db.ConnectAsync();
-                AioTask<DatabaseConnection> waiting = AsyncIO.CreateTask(db.ConnectAsync());
-                await AsyncIO.Sleep(0.1);
-                Assert.False(waiting.IsDone);
-                var clock = Stopwatch.StartNew();
-                waiting.Cancel();
-                await Assert.ThrowsAsync<CancelledException>(async () => await waiting);
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the wait ended {clock.Elapsed.TotalMilliseconds:F0} ms after the cancel");
-                await second.DisposeAsync();
-                Assert.Equal(1, await db.ScalarAsync<int>("SELECT 1"));
-            }
-            finally
-            {
-                await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}");
-            }
-        });
+            // Both connections taken: a third task waits for one, and cancelling it ends the wait.
+            await using DatabaseConnection first = await db.ConnectAsync();
+            await using DatabaseConnection second = await db.ConnectAsync();
+            AioTask<DatabaseConnection> waiting = AsyncIO.CreateTask(db.ConnectAsync());
+            await AsyncIO.Sleep(0.1);
+            Assert.False(waiting.IsDone);
+            var clock = Stopwatch.StartNew();
+            waiting.Cancel();
+            await Assert.ThrowsAsync<CancelledException>(async () => await waiting);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the wait ended {clock.Elapsed.TotalMilliseconds:F0} ms after the cancel");
+            await second.DisposeAsync();
+            Assert.Equal(1, await db.ScalarAsync<int>("SELECT 1"));
+        }, options: new DatabaseOptions { MaxConnections = 2 });
     }
 
     [Fact]
     public void ExecuteManyAsync_InsertsAThousandRowsInOneCall()
     {
-        string table = UniqueTable("many");
-        GuardedLoop.Run(async _ =>
+        RunWithTable("many", "(id int PRIMARY KEY, name text NOT NULL)", async (db, table) =>
         {
-            await using Database db = await Database.OpenAsync(server.ConnectionString);
-            await db.ExecuteAsync($"CREATE TABLE {table} (id int PRIMARY KEY, name text NOT NULL)");
-            try
-            {
-                await using DatabaseConnection connection = await db.ConnectAsync();
-                int changed = await connection.ExecuteManyAsync(
-                    $"INSERT INTO {table} VALUES ($1, $2)",
-                    Enumerable.Range(1, 1000).Select(i => new object?[] { i, "n" + i }));
-                Assert.Equal(1000, changed);
-                Assert.Equal(1000, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
-                Assert.Equal(500_500L, await db.ScalarAsync<long>($"SELECT sum(id) FROM {table}"));
-                Assert.Equal("n777", await db.ScalarAsync<string>($"SELECT name FROM {table} WHERE id = $1", 777));
-                Assert.Equal(0, await connection.ExecuteManyAsync($"INSERT INTO {table} VALUES ($1, $2)", []));
-            }
-            finally
-            {
-                await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}");
-            }
+            await using DatabaseConnection connection = await db.ConnectAsync();
+            int changed = await connection.ExecuteManyAsync(
+                $"INSERT INTO {table} VALUES ($1, $2)",
+                Enumerable.Range(1, 1000).Select(i => new object?[] { i, "n" + i }));
+            Assert.Equal(1000, changed);
+            Assert.Equal(1000, await db.ScalarAsync<int>($"SELECT count(*) FROM {table}"));
+            Assert.Equal(500_500L, await db.ScalarAsync<long>($"SELECT sum(id) FROM {table}"));
+            Assert.Equal("n777", await db.ScalarAsync<string>($"SELECT name FROM {table} WHERE id = $1", 777));
+            Assert.Equal(0, await connection.ExecuteManyAsync($"INSERT INTO {table} VALUES ($1, $2)", []));
         });
     }
 
