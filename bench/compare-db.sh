@@ -27,7 +27,8 @@ PYTHON=/usr/bin/python3
 PG_PORT=${DB_BENCH_PG_PORT:-55490}
 BENCHMARKS="pg_select_by_pk sqlite_insert_tx100 sqlite_point_read"
 
-log() { printf '%s\n' "$*" >&2; }
+# log, run_impl, tag_results
+. "$ROOT/bench/common.sh"
 
 if ! command -v dotnet >/dev/null 2>&1; then
     log "error: the .NET SDK (dotnet) is not on PATH"
@@ -82,29 +83,10 @@ RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-tag_results() {
-    local impl=$1
-    sed "s/^{/{\"impl\": \"$impl\", /" "$WORK/$impl.jsonl" >> "$RESULTS"
-}
-
 SQLITE_CPUS="$CLIENT_CPU,$SERVER_CPU"
 if [ "${DB_BENCH_SQLITE_ONE_CORE:-}" = 1 ]; then
     SQLITE_CPUS=$CLIENT_CPU
 fi
-
-# Runs implementation $1 pinned to CPUs $2: the command that follows.
-run_impl() {
-    local impl=$1 cpus=$2
-    shift 2
-    log "== $impl (taskset -c $cpus)"
-    local started=$SECONDS
-    if ! taskset -c "$cpus" "$@" > "$WORK/$impl.jsonl"; then
-        log "error: the $impl run failed"
-        exit 1
-    fi
-    log "   $impl took $((SECONDS - started)) s"
-    tag_results "$impl"
-}
 
 # Each Aio benchmark in a fresh process, as bench/compare.sh does: the JIT's profile of code shared by
 # several benchmarks would otherwise depend on which ran first.

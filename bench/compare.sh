@@ -25,7 +25,8 @@ ROOT=$(pwd)
 # Debian's interpreter on purpose: it is the one python3-uvloop installs into, whatever else is on PATH.
 PYTHON=/usr/bin/python3
 
-log() { printf '%s\n' "$*" >&2; }
+# log, run_impl, tag_results
+. "$ROOT/bench/common.sh"
 
 SUITE=${1:-}
 case "$SUITE" in
@@ -89,19 +90,6 @@ RESULTS="$WORK/results.jsonl"
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-run_impl() {
-    local impl=$1 cpus=$2
-    shift 2
-    log "== $impl (taskset -c $cpus)"
-    local started=$SECONDS
-    if ! taskset -c "$cpus" "$@" > "$WORK/$impl.jsonl"; then
-        log "error: the $impl run failed"
-        exit 1
-    fi
-    log "   $impl took $((SECONDS - started)) s"
-    tag_results "$impl"
-}
-
 # The .NET runs take each benchmark in a fresh process, as BenchmarkDotNet does: the JIT compiles code
 # shared by several benchmarks (a wait node, the ready queue) with the profile of whichever ran first,
 # so in one process a benchmark's figure would depend on its neighbours. Python has no such state; one
@@ -120,12 +108,6 @@ run_dotnet_impl() {
     done
     log "   $impl took $((SECONDS - started)) s"
     tag_results "$impl"
-}
-
-tag_results() {
-    local impl=$1
-    # Tag each line with its implementation for the saved results.
-    sed "s/^{/{\"impl\": \"$impl\", /" "$WORK/$impl.jsonl" >> "$RESULTS"
 }
 
 : > "$RESULTS"

@@ -1,0 +1,25 @@
+# Shell functions the comparison scripts share; sourced, not run. The caller sets WORK (its scratch
+# directory) and RESULTS (the file that collects every implementation's lines).
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Appends $WORK/$1.jsonl to the results, each line tagged with its implementation $1.
+tag_results() {
+    local impl=$1
+    sed "s/^{/{\"impl\": \"$impl\", /" "$WORK/$impl.jsonl" >> "$RESULTS"
+}
+
+# Runs implementation $1 pinned to CPUs $2: the command that follows, its JSON lines to $WORK/$1.jsonl,
+# then tagged into the results. A failed run ends the script.
+run_impl() {
+    local impl=$1 cpus=$2
+    shift 2
+    log "== $impl (taskset -c $cpus)"
+    local started=$SECONDS
+    if ! taskset -c "$cpus" "$@" > "$WORK/$impl.jsonl"; then
+        log "error: the $impl run failed"
+        exit 1
+    fi
+    log "   $impl took $((SECONDS - started)) s"
+    tag_results "$impl"
+}
