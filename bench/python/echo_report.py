@@ -14,6 +14,7 @@ one, and the targets check when the Aio rows are there; writes the chart to --sv
 import argparse
 import json
 import os
+import statistics
 import sys
 from xml.sax.saxutils import escape
 
@@ -80,21 +81,13 @@ def load(path):
     return rows
 
 
-def median(values):
-    ordered_values = sorted(values)
-    middle = len(ordered_values) // 2
-    if len(ordered_values) % 2:
-        return ordered_values[middle]
-    return (ordered_values[middle - 1] + ordered_values[middle]) / 2
-
-
 def ratio_in_rounds(row, reference, key):
     """row[key] / reference[key] within each round both ran (each round is one complete run of every
     server): (the median of those ratios, the ratios in round order); (None, []) without rounds."""
     mine, theirs = row.get("by_round", {}), reference.get("by_round", {})
     ratios = [mine[r][key] / theirs[r][key] for r in sorted(set(mine) & set(theirs))
               if mine[r].get(key) and theirs[r].get(key)]
-    return (median(ratios), ratios) if len(ratios) > 1 else (None, [])
+    return (statistics.median(ratios), ratios) if len(ratios) > 1 else (None, [])
 
 
 def ratio(row, reference, key):
