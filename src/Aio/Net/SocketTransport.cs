@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aio.Reactor;
+using Aio.Sockets;
 
 namespace Aio.Net;
 
@@ -23,6 +24,10 @@ internal sealed class SocketTransport : Transport
 
     private readonly EventLoop _loop;
     private readonly Socket _socket;
+
+    /// <summary>The socket's handle, for the system calls the transport makes itself: <c>Socket.Send</c>
+    /// and <c>Socket.Receive</c> would add their checks, a reference count and a second wrapper to each.</summary>
+    private readonly SafeSocketHandle _handle;
     private readonly Source _source;
     private readonly ByteQueue _buffer = new();
     private readonly Server? _server;
@@ -41,6 +46,7 @@ internal sealed class SocketTransport : Transport
     {
         _loop = loop;
         _socket = socket;
+        _handle = socket.SafeHandle;
         _protocol = protocol;
         _server = server;
         _peerName = peerName;
@@ -207,19 +213,19 @@ internal sealed class SocketTransport : Transport
         int total = 0;
         while (total < data.Length)
         {
-            int sent = _socket.Send(data[total..], SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
+            int sent = SocketCalls.Send(_handle, data[total..], out int errno);
+            if (sent >= 0)
             {
                 total += sent;
             }
-            else if (error == SocketError.WouldBlock)
+            else if (SocketErrors.IsWouldBlock(errno))
             {
                 _source.Writable = false;
                 break;
             }
-            else if (error != SocketError.Interrupted)
+            else
             {
-                _source.FatalError(new SocketException((int)error), "Fatal write error on socket transport");
+                _source.FatalError(SocketErrors.Exception(errno), "Fatal write error on socket transport");
                 return -1;
             }
         }
@@ -292,22 +298,18 @@ internal sealed class SocketTransport : Transport
             return;
         }
 
-        int received = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
-        if (error == SocketError.WouldBlock)
+        int received = SocketCalls.Receive(_handle, buffer, out int errno);
+        if (received < 0)
         {
-            _source.Readable = false;
-            return;
-        }
+            if (SocketErrors.IsWouldBlock(errno))
+            {
+                _source.Readable = false;
+            }
+            else
+            {
+                _source.FatalError(SocketErrors.Exception(errno), "Fatal read error on socket transport");
+            }
 
-        if (error == SocketError.Interrupted)
-        {
-            ScheduleRead();
-            return;
-        }
-
-        if (error != SocketError.Success)
-        {
-            _source.FatalError(new SocketException((int)error), "Fatal read error on socket transport");
             return;
         }
 

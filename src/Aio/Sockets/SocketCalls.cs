@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Aio.Reactor;
 
@@ -61,7 +62,7 @@ internal static unsafe class SocketCalls
             while (true)
             {
                 int length = address.Length;
-                nint n = Libc.recvfrom(fd, p, buffer.Length, 0, a, &length);
+                nint n = Libc.ReceiveFrom(fd, p, buffer.Length, 0, a, &length);
                 if (n >= 0)
                 {
                     addressLength = length;
@@ -77,6 +78,54 @@ internal static unsafe class SocketCalls
                 }
             }
         }
+    }
+
+    /// <summary>Receives on a connected socket (<c>recv</c>).</summary>
+    /// <param name="socket">The socket's handle. Once it is closed the result is EBADF, whatever
+    /// descriptor has since taken its number.</param>
+    /// <param name="buffer">Where to put the bytes.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>How many bytes were received (0 at the end of the stream), or -1.</returns>
+    internal static int Receive(SafeSocketHandle socket, Span<byte> buffer, out int errno)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (!socket.IsClosed)
+            {
+                nint n = Libc.ReceiveFrom((int)socket.DangerousGetHandle(), p, buffer.Length, 0, null, null);
+                if (n >= 0)
+                {
+                    errno = 0;
+                    return (int)n;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+                if (!SocketErrors.IsInterrupted(errno))
+                {
+                    return -1;
+                }
+            }
+
+            errno = Libc.EBADF;
+            return -1;
+        }
+    }
+
+    /// <summary>Sends on a connected socket without raising SIGPIPE (<c>send</c>).</summary>
+    /// <param name="socket">The socket's handle. Once it is closed the result is EBADF, whatever
+    /// descriptor has since taken its number.</param>
+    /// <param name="data">The bytes.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>How many bytes were sent, or -1.</returns>
+    internal static int Send(SafeSocketHandle socket, ReadOnlySpan<byte> data, out int errno)
+    {
+        if (socket.IsClosed)
+        {
+            errno = Libc.EBADF;
+            return -1;
+        }
+
+        return SendTo((int)socket.DangerousGetHandle(), data, null, out errno);
     }
 
     /// <summary>Asks TCP to report, with each receive, how many bytes remain queued (<c>TCP_INQ</c>).</summary>
@@ -110,7 +159,7 @@ internal static unsafe class SocketCalls
             };
             while (true)
             {
-                nint n = Libc.recvmsg(fd, &message, 0);
+                nint n = Libc.ReceiveMessage(fd, &message, 0);
                 if (n >= 0)
                 {
                     queued = message.ControlLength >= (nuint)sizeof(Libc.IntControlMessage)
@@ -148,7 +197,7 @@ internal static unsafe class SocketCalls
         {
             while (true)
             {
-                nint n = Libc.sendto(fd, p, data.Length, Libc.MSG_NOSIGNAL, a, address.Length);
+                nint n = Libc.SendTo(fd, p, data.Length, Libc.MSG_NOSIGNAL, a, address.Length);
                 if (n >= 0)
                 {
                     errno = 0;

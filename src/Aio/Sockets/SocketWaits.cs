@@ -60,6 +60,9 @@ internal sealed class SocketWaits : IoSource,
     /// <summary>Whether receives learn how many bytes remain queued (TCP_INQ).</summary>
     private readonly bool _reportsQueued;
 
+    /// <summary>Whether the last <c>sock_recv</c> got as many bytes as it asked for.</summary>
+    private bool _lastReceiveFilled;
+
     private SocketWaits(EventLoop loop, Socket socket)
         : base(loop, (int)socket.Handle)
     {
@@ -527,17 +530,21 @@ internal sealed class SocketWaits : IoSource,
 
     private bool TryReceiveBytes(int maxBytes, out byte[]? data, out SocketError error)
     {
-        // Received into the loop's scratch buffer, then copied into an array of the length that came:
-        // asyncio's sock_recv returns bytes of the size received, not of the size asked for.
-        byte[] scratch = Loop.SocketScratch(maxBytes);
-        if (TryReceive(scratch.AsSpan(0, maxBytes), out int received, out error))
+        // asyncio's sock_recv returns bytes of the length received, not of the length asked for: the bytes
+        // go into the loop's scratch buffer and are copied out at the length that came. A socket whose last
+        // receive filled its request (sock_recv(1024) of 1 KiB messages) will likely fill the next one too,
+        // so that one goes straight into an array of the length asked for, handed over as it is if filled.
+        bool direct = _lastReceiveFilled;
+        byte[] target = direct ? new byte[maxBytes] : Loop.SocketScratch(maxBytes);
+        if (!TryReceive(target.AsSpan(0, maxBytes), out int received, out error))
         {
-            data = received == 0 ? [] : scratch.AsSpan(0, received).ToArray();
-            return true;
+            data = null;
+            return false;
         }
 
-        data = null;
-        return false;
+        _lastReceiveFilled = received == maxBytes && received > 0;
+        data = direct && _lastReceiveFilled ? target : target.AsSpan(0, received).ToArray();
+        return true;
     }
 
     private bool TryReceiveFrom(Span<byte> buffer, out SocketReceiveFromResult result, out int errno)

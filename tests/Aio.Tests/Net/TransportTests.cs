@@ -138,6 +138,43 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public void SocketClosedUnderTheTransport_WriteEndsTheConnection_AndNeverReachesTheNumbersNextOwner()
+    {
+        int before = Descriptors.Before();
+        string decoyPath = Path.GetTempFileName();
+        try
+        {
+            LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+            {
+                await using Server server = await loop.CreateServerAsync(() => new EchoProtocol([]), "127.0.0.1", 0);
+                var endPoint = (IPEndPoint)server.Sockets[0].LocalEndPoint!;
+                var log = new List<string>();
+                var (transport, client) = await loop.CreateConnectionAsync(() => new Recorder(log), "127.0.0.1", endPoint.Port);
+                transport.Write("before"u8);
+                await AioAssert.WaitUntil(() => client.Text == "before");
+
+                // The user closes the socket the transport exposes; the next descriptor opened takes its number.
+                Socket socket = transport.Socket!;
+                int number = (int)socket.Handle;
+                socket.Dispose();
+                using var decoy = new FileStream(decoyPath, FileMode.Open, FileAccess.ReadWrite);
+                Assert.Equal(number, (int)decoy.SafeFileHandle.DangerousGetHandle());
+
+                transport.Write("after"u8);
+                await client.Lost;
+                Assert.Contains("lost: OperationAborted", log);
+                Assert.Equal(0, decoy.Length);
+            }));
+        }
+        finally
+        {
+            File.Delete(decoyPath);
+        }
+
+        Descriptors.AssertBackTo(before);
+    }
+
+    [Fact]
     public void ProtocolThrows_ErrorIsReported_ConnectionAborted_OthersServed()
     {
         var reports = new List<LoopExceptionContext>();

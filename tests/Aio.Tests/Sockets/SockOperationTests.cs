@@ -430,6 +430,33 @@ public sealed class SockOperationTests
     }
 
     [Fact]
+    public void SockRecv_ReturnsWhatCame_WhetherEachReceiveFillsTheRequestOrNot()
+    {
+        LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                // Two receives that fill the request, then one that falls short of it, then one that asks
+                // for more than came: each returns an array of exactly the bytes it got, in order.
+                a.Send("abcdefghij"u8);
+                await AioAssert.WaitUntil(() => b.Available == 10);
+                Assert.Equal("abcd"u8.ToArray(), await loop.SockRecvAsync(b, 4));
+                Assert.Equal("efgh"u8.ToArray(), await loop.SockRecvAsync(b, 4));
+                Assert.Equal("ij"u8.ToArray(), await loop.SockRecvAsync(b, 4));
+
+                a.Send("klm"u8);
+                Assert.Equal("klm"u8.ToArray(), await loop.SockRecvAsync(b, 8));
+                a.Send("nopq"u8);
+                Assert.Equal("nopq"u8.ToArray(), await loop.SockRecvAsync(b, 4));
+                a.Shutdown(SocketShutdown.Send);
+                Assert.Empty(await loop.SockRecvAsync(b, 4));
+            }
+        });
+    }
+
+    [Fact]
     public void DescriptorWithSocketOperations_RefusesReaderCallbacks_AndTheOtherWayRound()
     {
         LoopTest.Run(async loop =>
