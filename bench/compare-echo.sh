@@ -73,8 +73,9 @@ fi
 QUICK=0
 WARMUP=5
 DURATION=10
-# ECHO_ROUNDS=N runs every server N times, one round after the other (the servers interleaved), and the
-# report takes each figure's median round: machine noise that comes and goes then hits every server.
+# ECHO_ROUNDS=N runs every server N times, one round after the other (the servers interleaved, every
+# second round in reverse order), and the report takes each figure's median round: machine noise that
+# comes and goes then hits every server.
 ROUNDS=${ECHO_ROUNDS:-1}
 case "$ROUNDS" in
     '' | *[!0-9]* | 0) log "error: ECHO_ROUNDS must be a positive number"; exit 2 ;;
@@ -348,8 +349,18 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 SKIPPED_AIO=0
 for round in $(seq 1 "$ROUNDS"); do
     [ "$ROUNDS" = 1 ] || log "== round $round of $ROUNDS"
+    # Every second round runs the servers in reverse order (A B, then B A): a server that runs early or
+    # late in a round, and whatever the machine's pace does over one, is then early in one round and
+    # late in the next, so the rounds' ratios do not all lean the same way.
+    order=("${SERVERS[@]}")
+    if [ $((round % 2)) = 0 ]; then
+        order=()
+        for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do
+            order+=("${SERVERS[i]}")
+        done
+    fi
     index=0
-    for name in "${SERVERS[@]}"; do
+    for name in "${order[@]}"; do
         # A port per server and round: a restarted server never waits for the last one's port.
         port=$((BASE_PORT + (round - 1) * ${#SERVERS[@]} + index))
         index=$((index + 1))

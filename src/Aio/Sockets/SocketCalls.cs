@@ -6,10 +6,11 @@ using Aio.Reactor;
 namespace Aio.Sockets;
 
 /// <summary>
-/// The socket calls made directly on a descriptor, for what <see cref="System.Net.Sockets.Socket"/>
-/// cannot do without throwing on "would block" (accept, receive-from, send-to): each retries a call a
-/// signal interrupted, and reports failure as an errno rather than an exception, so that a caller
-/// distinguishes "would block" at no cost.
+/// The socket calls the loop makes on a descriptor itself rather than through
+/// <see cref="System.Net.Sockets.Socket"/>, which throws on "would block" for accept, receive-from and
+/// send-to, and adds argument checks, a reference count and a second native wrapper to every send and
+/// receive. Each retries a call a signal interrupted, and reports failure as an errno rather than an
+/// exception, so that a caller distinguishes "would block" at no cost.
 /// </summary>
 internal static unsafe class SocketCalls
 {
