@@ -51,7 +51,8 @@ internal static unsafe class SocketCalls
     /// <summary>Receives a datagram and its sender's address (<c>recvfrom</c>).</summary>
     /// <param name="fd">The socket's descriptor.</param>
     /// <param name="buffer">Where to put the datagram.</param>
-    /// <param name="address">Where to put the sender's <c>sockaddr</c> (<see cref="SocketAddresses.MaxSize"/> bytes).</param>
+    /// <param name="address">Where to put the sender's <c>sockaddr</c> (<see cref="SocketAddresses.MaxSize"/> bytes);
+    /// empty when the caller has no use for it (a connected socket's <c>recv</c>).</param>
     /// <param name="addressLength">How much of <paramref name="address"/> was written.</param>
     /// <param name="errno">The error, when the result is -1.</param>
     /// <returns>How many bytes were received, or -1.</returns>
@@ -63,10 +64,10 @@ internal static unsafe class SocketCalls
             while (true)
             {
                 int length = address.Length;
-                nint n = Libc.ReceiveFrom(fd, p, buffer.Length, 0, a, &length);
+                nint n = Libc.ReceiveFrom(fd, p, buffer.Length, 0, a, address.IsEmpty ? null : &length);
                 if (n >= 0)
                 {
-                    addressLength = length;
+                    addressLength = address.IsEmpty ? 0 : length;
                     errno = 0;
                     return (int)n;
                 }
@@ -89,27 +90,13 @@ internal static unsafe class SocketCalls
     /// <returns>How many bytes were received (0 at the end of the stream), or -1.</returns>
     internal static int Receive(SafeSocketHandle socket, Span<byte> buffer, out int errno)
     {
-        fixed (byte* p = buffer)
+        if (socket.IsClosed)
         {
-            while (!socket.IsClosed)
-            {
-                nint n = Libc.ReceiveFrom((int)socket.DangerousGetHandle(), p, buffer.Length, 0, null, null);
-                if (n >= 0)
-                {
-                    errno = 0;
-                    return (int)n;
-                }
-
-                errno = Marshal.GetLastPInvokeError();
-                if (!SocketErrors.IsInterrupted(errno))
-                {
-                    return -1;
-                }
-            }
-
             errno = Libc.EBADF;
             return -1;
         }
+
+        return ReceiveFrom((int)socket.DangerousGetHandle(), buffer, default, out _, out errno);
     }
 
     /// <summary>Sends on a connected socket without raising SIGPIPE (<c>send</c>).</summary>
