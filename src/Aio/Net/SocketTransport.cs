@@ -210,27 +210,20 @@ internal sealed class SocketTransport : Transport
     /// <see cref="IoSource.Writable"/>); -1 after a fatal error, which has closed the transport.</returns>
     private int SendUntilBlocked(ReadOnlySpan<byte> data)
     {
-        int total = 0;
-        while (total < data.Length)
+        int sent = SocketCalls.SendUntilBlocked(_handle, data, out int errno);
+        if (errno == 0)
         {
-            int sent = SocketCalls.Send(_handle, data[total..], out int errno);
-            if (sent >= 0)
-            {
-                total += sent;
-            }
-            else if (SocketErrors.IsWouldBlock(errno))
-            {
-                _source.Writable = false;
-                break;
-            }
-            else
-            {
-                _source.FatalError(SocketErrors.Exception(errno), "Fatal write error on socket transport");
-                return -1;
-            }
+            return sent;
         }
 
-        return total;
+        if (SocketErrors.IsWouldBlock(errno))
+        {
+            _source.Writable = false;
+            return sent;
+        }
+
+        _source.FatalError(SocketErrors.Exception(errno), "Fatal write error on socket transport");
+        return -1;
     }
 
     private void ShutdownSend()

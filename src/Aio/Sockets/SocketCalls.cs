@@ -99,21 +99,46 @@ internal static unsafe class SocketCalls
         return ReceiveFrom((int)socket.DangerousGetHandle(), buffer, default, out _, out errno);
     }
 
-    /// <summary>Sends on a connected socket without raising SIGPIPE (<c>send</c>).</summary>
-    /// <param name="socket">The socket's handle. Once it is closed the result is EBADF, whatever
-    /// descriptor has since taken its number.</param>
+    /// <summary>Sends as much of <paramref name="data"/> on a connected socket as the kernel takes, without
+    /// raising SIGPIPE: <c>sendto</c> until all of it is sent, the socket would block, or a call fails.</summary>
+    /// <param name="fd">The socket's descriptor.</param>
     /// <param name="data">The bytes.</param>
-    /// <param name="errno">The error, when the result is -1.</param>
-    /// <returns>How many bytes were sent, or -1.</returns>
-    internal static int Send(SafeSocketHandle socket, ReadOnlySpan<byte> data, out int errno)
+    /// <param name="errno">0 when all of <paramref name="data"/> was sent; EAGAIN when the socket would block;
+    /// otherwise the error that stopped the sending.</param>
+    /// <returns>How many bytes were sent, whatever stopped the sending.</returns>
+    internal static int SendUntilBlocked(int fd, ReadOnlySpan<byte> data, out int errno)
+    {
+        int total = 0;
+        errno = 0;
+        while (total < data.Length)
+        {
+            int n = SendTo(fd, data[total..], null, out errno);
+            if (n < 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
+    /// <summary><see cref="SendUntilBlocked(int, ReadOnlySpan{byte}, out int)"/> on a socket's handle.</summary>
+    /// <param name="socket">The socket's handle. Once it is closed nothing is sent and the error is EBADF,
+    /// whatever descriptor has since taken its number.</param>
+    /// <param name="data">The bytes.</param>
+    /// <param name="errno">As for the descriptor's overload.</param>
+    /// <returns>How many bytes were sent.</returns>
+    internal static int SendUntilBlocked(SafeSocketHandle socket, ReadOnlySpan<byte> data, out int errno)
     {
         if (socket.IsClosed)
         {
             errno = Libc.EBADF;
-            return -1;
+            return 0;
         }
 
-        return SendTo((int)socket.DangerousGetHandle(), data, null, out errno);
+        return SendUntilBlocked((int)socket.DangerousGetHandle(), data, out errno);
     }
 
     /// <summary>Asks TCP to report, with each receive, how many bytes remain queued (<c>TCP_INQ</c>).</summary>

@@ -233,23 +233,20 @@ internal sealed class SocketWaits : IoSource,
     {
         CheckWriterFree();
         int sent = 0;
-        while (sent < data.Length && Writable)
+        if (Writable)
         {
             // The system call itself, as the receive side makes it: Socket.Send would add its own checks
             // and a second wrapper around the same send, for every message.
-            int n = SocketCalls.SendTo(Fd, data.Span[sent..], null, out int errno);
-            if (n >= 0)
+            sent = SocketCalls.SendUntilBlocked(Fd, data.Span, out int errno);
+            if (errno != 0)
             {
-                sent += n;
-                continue;
-            }
+                if (!SocketErrors.IsWouldBlock(errno))
+                {
+                    return ValueTask.FromException(SocketErrors.Exception(errno));
+                }
 
-            if (!SocketErrors.IsWouldBlock(errno))
-            {
-                return ValueTask.FromException(SocketErrors.Exception(errno));
+                Writable = false;
             }
-
-            Writable = false;
         }
 
         if (sent == data.Length)
@@ -420,24 +417,19 @@ internal sealed class SocketWaits : IoSource,
         {
             case SendAll:
             {
-                while (!_writeData.IsEmpty)
+                int n = SocketCalls.SendUntilBlocked(Fd, _writeData.Span, out int errno);
+                _writeData = _writeData[n..];
+                if (SocketErrors.IsWouldBlock(errno))
                 {
-                    int n = SocketCalls.SendTo(Fd, _writeData.Span, null, out int errno);
-                    if (n >= 0)
-                    {
-                        _writeData = _writeData[n..];
-                    }
-                    else if (SocketErrors.IsWouldBlock(errno))
-                    {
-                        Writable = false;
-                        return;
-                    }
-                    else
-                    {
-                        _writeData = default;
-                        FailWaiter(_writer, node, SocketErrors.Exception(errno));
-                        return;
-                    }
+                    Writable = false;
+                    return;
+                }
+
+                if (errno != 0)
+                {
+                    _writeData = default;
+                    FailWaiter(_writer, node, SocketErrors.Exception(errno));
+                    return;
                 }
 
                 Finish(_writer, (WaitNode<int>)node, 0);
