@@ -379,7 +379,8 @@ def main(argv):
         notes.append(f"each workload {args.warmup} s of warm-up, then a {args.duration} s window")
     rounds = max((r.get("rounds", 1) for w in rows.values() for r in w.values()), default=1)
     if rounds > 1:
-        notes.append(f"every server ran {rounds} rounds, one round of all the servers after the other, and each "
+        notes.append(f"every server ran {rounds} rounds, one round of all the servers after the other "
+                     "(every second one in reverse order), and each "
                      "row is its median round (by msgs/s; at a fixed rate, by server CPU per message); "
                      "a target is checked on the ratio measured inside each round, one complete run of every "
                      "server, and the median of those ratios is its figure")
