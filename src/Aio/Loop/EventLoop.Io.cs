@@ -197,14 +197,14 @@ public sealed partial class EventLoop
         _ioCount = 0;
     }
 
-    // ---- sources: descriptors registered once, edge-triggered (see IoSource) ------------------------
+    // ---- sources: descriptors registered once, for as long as they are in use (see IoSource) ---------
 
     /// <summary>The source registered for <paramref name="fd"/>, if any.</summary>
     internal IoSource? SourceOf(int fd) => (uint)fd < (uint)_sources.Length ? _sources[fd] : null;
 
-    /// <summary>Registers <paramref name="source"/> with the reactor, edge-triggered for reading and
-    /// writing. A source already registered for the same descriptor is replaced: its descriptor was closed
-    /// (the number was reused), which the caller has checked.</summary>
+    /// <summary>Registers <paramref name="source"/> with the reactor for what it asks to be watched for
+    /// (<see cref="IoSource.Interest"/>). A source already registered for the same descriptor is replaced:
+    /// its descriptor was closed (the number was reused), which the caller has checked.</summary>
     /// <exception cref="InvalidOperationException">The descriptor has reader or writer callbacks.</exception>
     internal void RegisterSource(IoSource source)
     {
@@ -232,11 +232,21 @@ public sealed partial class EventLoop
         }
 
         source.Generation = ++_sourceGeneration & 0x3FFF_FFFF;
-        _reactor.Update(fd, IoInterest.None, IoInterest.ReadWrite | IoInterest.Edge, TokenOf(source));
+        _reactor.Update(fd, IoInterest.None, source.Interest, TokenOf(source));
         _sources[fd] = source;
         source.IsRegistered = true;
         _sourceCount++;
         _ioCount = _fds.Count + _sourceCount;
+    }
+
+    /// <summary>Tells the reactor that <paramref name="source"/>'s <see cref="IoSource.Interest"/> changed
+    /// (<c>EPOLL_CTL_MOD</c>).</summary>
+    internal void UpdateSource(IoSource source)
+    {
+        if (source.IsRegistered)
+        {
+            _reactor.Update(source.Fd, IoInterest.ReadWrite, source.Interest, TokenOf(source));
+        }
     }
 
     /// <summary>Removes <paramref name="source"/> from the reactor, before its descriptor is closed.</summary>

@@ -1,11 +1,13 @@
 namespace Aio.Reactor;
 
 /// <summary>
-/// A descriptor registered with the loop's reactor once, edge-triggered, for as long as it is in use: a
-/// socket that coroutines wait on, or a transport. The reactor reports each change of readiness once; the
-/// source remembers it (<see cref="Readable"/>, <see cref="Writable"/>) until a system call on the
-/// descriptor says "would block" and clears it. So a read or write costs no <c>epoll_ctl</c>, only the
-/// call itself — where asyncio's <c>sock_recv</c> adds and removes a reader around every wait.
+/// A descriptor registered with the loop's reactor once, for as long as it is in use: a socket that
+/// coroutines wait on, or a transport. Most sources are edge-triggered: the reactor reports each change of
+/// readiness once; the source remembers it (<see cref="Readable"/>, <see cref="Writable"/>) until a system
+/// call on the descriptor says "would block" and clears it. So a read or write costs no <c>epoll_ctl</c>,
+/// only the call itself — where asyncio's <c>sock_recv</c> adds and removes a reader around every wait. A
+/// source may ask for something else (<see cref="Interest"/>; <c>SocketWaits</c> starts level-triggered
+/// for reads) and change it later (<see cref="EventLoop.UpdateSource"/>).
 /// </summary>
 /// <remarks>
 /// <para>Loop thread only. A descriptor is either a source or watched with reader and writer callbacks
@@ -41,6 +43,11 @@ internal abstract class IoSource
     /// a read that got less than it asked for must still read on, to see the end of the stream, since
     /// no further edge will announce it.</summary>
     internal bool PeerClosed;
+
+    /// <summary>What the reactor watches the descriptor for: reading and writing, edge-triggered, unless
+    /// the source says otherwise. Read when the source is registered and when it calls
+    /// <see cref="EventLoop.UpdateSource"/>.</summary>
+    internal virtual IoInterest Interest => IoInterest.ReadWrite | IoInterest.Edge;
 
     /// <summary>Whether the source is registered with its loop's reactor.</summary>
     internal bool IsRegistered;

@@ -96,8 +96,16 @@ internal static unsafe class SocketCalls
             return -1;
         }
 
-        return ReceiveFrom((int)socket.DangerousGetHandle(), buffer, default, out _, out errno);
+        return Receive((int)socket.DangerousGetHandle(), buffer, out errno);
     }
+
+    /// <summary>Receives on a connected socket (<c>recv</c>), by descriptor.</summary>
+    /// <param name="fd">The socket's descriptor.</param>
+    /// <param name="buffer">Where to put the bytes.</param>
+    /// <param name="errno">The error, when the result is -1.</param>
+    /// <returns>How many bytes were received (0 at the end of the stream), or -1.</returns>
+    internal static int Receive(int fd, Span<byte> buffer, out int errno) =>
+        ReceiveFrom(fd, buffer, default, out _, out errno);
 
     /// <summary>Sends as much of <paramref name="data"/> on a connected socket as the kernel takes, without
     /// raising SIGPIPE: <c>sendto</c> until all of it is sent, the socket would block, or a call fails.</summary>

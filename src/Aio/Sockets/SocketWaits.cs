@@ -21,6 +21,17 @@ namespace Aio.Sockets;
 /// <para>The socket is registered with the reactor once, at its first operation, and stays registered
 /// until it is closed (closing a descriptor removes it from epoll). A later socket that reuses the number
 /// replaces this record.</para>
+/// <para>Reads start level-triggered: the reactor reports the socket at every poll while bytes (or a
+/// connection, or the end of the stream) wait in it. A stream receive that got bytes therefore parks the
+/// next receive at once, without asking whether more is queued: if more is, the next poll says so. In a
+/// ping-pong exchange — the seed's <c>sock_recv(1024)</c> of 1 KiB messages, where every receive fills its
+/// request and nothing follows — that spares a second call per message that would only hear "would block"
+/// (or a <c>recvmsg</c> with <c>TCP_INQ</c>, which costs about half of one). Writability is watched only
+/// while a send or connect waits for it. The first time the reactor reports a readiness that no waiting
+/// operation takes — bytes that arrive while the task is busy elsewhere, a peer gone while nobody reads —
+/// the socket turns edge-triggered for good (one <c>epoll_ctl</c>), so that an unread socket never keeps
+/// the loop from sleeping; from then on a receive that fills its request learns from <c>TCP_INQ</c>
+/// whether to park the next one.</para>
 /// </remarks>
 internal sealed class SocketWaits : IoSource,
     IWaitOwner<int>, IWaitOwner<byte[]>, IWaitOwner<(Socket, EndPoint)>, IWaitOwner<SocketReceiveFromResult>
@@ -57,8 +68,20 @@ internal sealed class SocketWaits : IoSource,
     private Memory<byte> _filledBuffer;
     private WaitNode? _filledBy;
 
-    /// <summary>Whether receives learn how many bytes remain queued (TCP_INQ).</summary>
-    private readonly bool _reportsQueued;
+    /// <summary>Whether the socket is a TCP one: <c>TCP_INQ</c> is offered.</summary>
+    private readonly bool _isTcp;
+
+    /// <summary>Whether the socket is a stream one: a receive's bytes say nothing of the next datagram.</summary>
+    private readonly bool _isStream;
+
+    /// <summary>Whether reads are still level-triggered (see the remarks).</summary>
+    private bool _levelTriggered = true;
+
+    /// <summary>While level-triggered: whether writability is watched too (a send or connect waits).</summary>
+    private bool _watchingWrites;
+
+    /// <summary>Whether receives learn how many bytes remain queued (TCP_INQ): once edge-triggered.</summary>
+    private bool _reportsQueued;
 
     /// <summary>Whether the last <c>sock_recv</c> got as many bytes as it asked for.</summary>
     private bool _lastReceiveFilled;
@@ -74,15 +97,20 @@ internal sealed class SocketWaits : IoSource,
         // call in three.
         Readable = true;
         Writable = true;
-
-        // A receive that fills the caller's buffer exactly (sock_recv(1024) of a 1 KiB message) cannot
-        // tell whether more is queued, so the next receive would make a call only to hear "would block".
-        // With TCP_INQ each receive also says how much is left; when nothing is, the flag is cleared and
-        // the next receive parks at once. Safe with edge triggering: bytes (or a FIN) arriving later raise
-        // a new edge, and after a FIN the kernel never reports 0 left.
-        _reportsQueued = socket.SocketType == SocketType.Stream && socket.ProtocolType == ProtocolType.Tcp
-            && SocketCalls.EnableQueuedBytesReport(Fd);
+        _isStream = socket.SocketType == SocketType.Stream;
+        _isTcp = _isStream && socket.ProtocolType == ProtocolType.Tcp;
     }
+
+    /// <summary>Whether reads are still level-triggered (see the remarks); for tests.</summary>
+    internal bool ReadsAreLevelTriggered => _levelTriggered;
+
+    /// <summary>Whether writability is watched (always, once edge-triggered); for tests.</summary>
+    internal bool WatchesWrites => !_levelTriggered || _watchingWrites;
+
+    /// <inheritdoc/>
+    internal override IoInterest Interest => !_levelTriggered ? IoInterest.ReadWrite | IoInterest.Edge
+        : _watchingWrites ? IoInterest.ReadWrite
+        : IoInterest.Read;
 
     /// <summary>The socket.</summary>
     internal Socket Socket { get; }
@@ -336,11 +364,36 @@ internal sealed class SocketWaits : IoSource,
         {
             ServeReader(reader);
         }
+        else if (_levelTriggered && (ready & IoInterest.Read) != 0)
+        {
+            // Nobody takes what is there, and level triggering would report it at every poll.
+            TurnEdgeTriggered();
+        }
 
         if (Writable && _writer.First is { } writer)
         {
             ServeWriter(writer);
         }
+        else if (_watchingWrites && _levelTriggered && (ready & IoInterest.Write) != 0)
+        {
+            // The send or connect that asked for writability is over (or was cancelled).
+            _watchingWrites = false;
+            Loop.UpdateSource(this);
+        }
+    }
+
+    /// <summary>Registers the socket edge-triggered for reading and writing from now on; see the remarks.</summary>
+    private void TurnEdgeTriggered()
+    {
+        _levelTriggered = false;
+        _watchingWrites = false;
+
+        // A receive that fills the caller's buffer exactly (sock_recv(1024) of a 1 KiB message) cannot
+        // tell whether more is queued. With TCP_INQ each receive also says how much is left; when nothing
+        // is, the flag is cleared and the next receive parks at once. Safe with edge triggering: bytes (or
+        // a FIN) arriving later raise a new edge, and after a FIN the kernel never reports 0 left.
+        _reportsQueued = _isTcp && SocketCalls.EnableQueuedBytesReport(Fd);
+        Loop.UpdateSource(this);
     }
 
     /// <summary>Makes the parked receive or accept, now that the socket is readable.</summary>
@@ -475,20 +528,13 @@ internal sealed class SocketWaits : IoSource,
 
     private bool TryReceive(Span<byte> buffer, out int received, out SocketError error)
     {
-        if (_reportsQueued)
+        int queued = -1;
+        int errno;
+        received = _reportsQueued
+            ? SocketCalls.ReceiveReportingQueued(Fd, buffer, out queued, out errno)
+            : SocketCalls.Receive(Fd, buffer, out errno);
+        if (received < 0)
         {
-            received = SocketCalls.ReceiveReportingQueued(Fd, buffer, out int queued, out int errno);
-            if (received >= 0)
-            {
-                if (queued == 0 && received > 0)
-                {
-                    Readable = false;
-                }
-
-                error = SocketError.Success;
-                return true;
-            }
-
             received = 0;
             error = SocketErrors.FromErrno(errno);
             if (error == SocketError.WouldBlock)
@@ -499,25 +545,15 @@ internal sealed class SocketWaits : IoSource,
             return false;
         }
 
-        while (true)
+        // Nothing left (TCP_INQ), or stream reads still level-triggered, where the next poll reports
+        // whatever is left (see the remarks): the next receive parks at once.
+        if (received > 0 && (queued == 0 || (_levelTriggered && _isStream)))
         {
-            received = Socket.Receive(buffer, SocketFlags.None, out error);
-            if (error == SocketError.Success)
-            {
-                return true;
-            }
-
-            if (error == SocketError.WouldBlock)
-            {
-                Readable = false;
-                return false;
-            }
-
-            if (error != SocketError.Interrupted)
-            {
-                return false;
-            }
+            Readable = false;
         }
+
+        error = SocketError.Success;
+        return true;
     }
 
     private bool TryReceiveBytes(int maxBytes, out byte[]? data, out SocketError error)
@@ -611,6 +647,12 @@ internal sealed class SocketWaits : IoSource,
     {
         node.Role = role;
         _writer.Park(node);
+        if (_levelTriggered && !_watchingWrites)
+        {
+            _watchingWrites = true;
+            Loop.UpdateSource(this);
+        }
+
         return node;
     }
 

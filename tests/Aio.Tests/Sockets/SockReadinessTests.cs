@@ -1,0 +1,234 @@
+using System.Net.Sockets;
+using Aio.Sockets;
+using Aio.Tests.Support;
+
+namespace Aio.Tests.Sockets;
+
+/// <summary>How the reactor watches a socket used with <c>sock_*</c> operations: level-triggered reads
+/// that need no "would block" call after a receive, writability watched only while a send or connect
+/// waits, and the switch to edge triggering the first time a readiness finds nobody waiting — so that
+/// unread bytes, a peer gone, or a writable socket never keep the loop from sleeping.</summary>
+[Collection(DescriptorCountingCollection.Name)]
+public sealed class SockReadinessTests
+{
+    /// <summary>A sleeping loop goes round a few times in 200 ms; one that a readiness keeps awake, tens
+    /// of thousands of times.</summary>
+    private const long SleepingIterations = 20;
+
+    [Fact]
+    public void ReceivesThatFillTheirRequest_WithMoreQueued_GetTheRest_AndTheSocketStaysLevelTriggered()
+    {
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                byte[] sent = Pattern(4096);
+                a.Send(sent);
+                await AioAssert.WaitUntil(() => b.Available == sent.Length);
+
+                // Each receive fills its request and parks the next one without asking whether more is
+                // queued: the next poll reports the rest.
+                var got = new List<byte>();
+                for (int i = 0; i < 4; i++)
+                {
+                    byte[] part = await loop.SockRecvAsync(b, 1024);
+                    Assert.Equal(1024, part.Length);
+                    got.AddRange(part);
+                }
+
+                Assert.Equal(sent, got);
+                Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered, "a receive was waiting at every poll");
+
+                // Ping-pong, as the seed's echo: still level-triggered, and the loop sleeps in between.
+                for (int i = 0; i < 50; i++)
+                {
+                    AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
+                    await AsyncIO.Sleep(0);
+                    a.Send(Pattern(1024, seed: i));
+                    Assert.Equal(Pattern(1024, seed: i), await receive);
+                }
+
+                Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+            }
+        }));
+    }
+
+    [Fact]
+    public void BytesArrivingWhileNobodyReceives_TurnTheSocketEdgeTriggered_TheLoopSleeps_AndNothingIsLost()
+    {
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                a.Send("x"u8);
+                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
+
+                byte[] sent = Pattern(3000);
+                a.Send(sent);
+                await AioAssert.WaitUntil(() => b.Available == sent.Length);
+
+                // Level triggering would report the unread bytes at every poll: the first report that
+                // finds no receive waiting turns the socket edge-triggered, and the loop sleeps.
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+                Assert.False(WaitsOf(loop, b).ReadsAreLevelTriggered);
+
+                // Every byte, in order, through receives that fill their request (TCP_INQ now says whether
+                // more is queued), then one that falls short.
+                var got = new List<byte>();
+                while (got.Count < sent.Length)
+                {
+                    got.AddRange(await loop.SockRecvAsync(b, 1024));
+                }
+
+                Assert.Equal(sent, got);
+
+                // Edge-triggered from now on: a receive that waits still wakes when bytes come.
+                AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
+                await AsyncIO.Sleep(0.01);
+                Assert.False(receive.IsDone);
+                a.Send("later"u8);
+                Assert.Equal("later"u8.ToArray(), await receive);
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+            }
+        }));
+    }
+
+    [Fact]
+    public void PeerClosesOrResets_WhileNobodyReceives_TheLoopSleeps_AndTheNextReceiveSeesIt()
+    {
+        int before = Descriptors.Before();
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                a.Send("x"u8);
+                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                a.Shutdown(SocketShutdown.Send);
+
+                // The end of the stream stays readable for good.
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+                Assert.Empty(await loop.SockRecvAsync(b, 1024));
+                Assert.Empty(await loop.SockRecvAsync(b, 1024));
+            }
+
+            var (c, d) = LoopbackSockets.Pair();
+            using (c)
+            using (d)
+            {
+                c.Send("y"u8);
+                Assert.Equal("y"u8.ToArray(), await loop.SockRecvAsync(d, 1));
+                c.LingerState = new LingerOption(true, 0);
+                c.Close();
+
+                // A reset reports an error (EPOLLERR, EPOLLHUP) whatever the socket is watched for.
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+                var reset = await AioAssert.ThrowsAsync<SocketException>(async () => await loop.SockRecvAsync(d, 1024));
+                Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+            }
+        }));
+        Descriptors.AssertBackTo(before);
+    }
+
+    [Fact]
+    public void SendThatWaitedForRoom_StopsWatchingWritability_OnceOver_AndTheLoopSleeps()
+    {
+        LoopTest.WithinSeconds(30, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                a.SendBufferSize = 16 * 1024;
+                b.ReceiveBufferSize = 16 * 1024;
+                byte[] data = Pattern(1024 * 1024);
+                AioTask sender = AsyncIO.CreateTask(async () => await loop.SockSendAllAsync(a, data));
+                await AsyncIO.Sleep(0.01);
+                Assert.False(sender.IsDone, "1 MiB cannot fit in the socket buffers: the send must wait");
+                Assert.True(WaitsOf(loop, a).WatchesWrites);
+
+                Assert.Equal(data, await ReceiveExactly(loop, b, data.Length));
+                await sender;
+
+                // A writable socket that level triggering still watched would be reported at every poll.
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+                Assert.False(WaitsOf(loop, a).WatchesWrites);
+                Assert.True(WaitsOf(loop, a).ReadsAreLevelTriggered);
+
+                // And the next send that must wait watches it again.
+                sender = AsyncIO.CreateTask(async () => await loop.SockSendAllAsync(a, data));
+                await AsyncIO.Sleep(0.01);
+                Assert.False(sender.IsDone);
+                Assert.Equal(data, await ReceiveExactly(loop, b, data.Length));
+                await sender;
+            }
+        }));
+    }
+
+    [Fact]
+    public void Connect_StopsWatchingWritability_OnceConnected_AndTheLoopSleeps()
+    {
+        int before = Descriptors.Before();
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            using Socket listener = LoopbackSockets.Listen();
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await loop.SockConnectAsync(client, listener.LocalEndPoint!);
+            using Socket server = listener.Accept();
+
+            Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+            Assert.False(WaitsOf(loop, client).WatchesWrites);
+            Assert.True(WaitsOf(loop, client).ReadsAreLevelTriggered);
+
+            await loop.SockSendAllAsync(client, "ping"u8.ToArray());
+            byte[] buffer = new byte[4];
+            Assert.Equal(4, server.Receive(buffer));
+            server.Send("pong"u8);
+            Assert.Equal("pong"u8.ToArray(), await loop.SockRecvAsync(client, 4));
+        }));
+        Descriptors.AssertBackTo(before);
+    }
+
+    private static async Coroutine<byte[]> ReceiveExactly(EventLoop loop, Socket socket, int length)
+    {
+        byte[] received = new byte[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = await loop.SockRecvIntoAsync(socket, received.AsMemory(got, Math.Min(64 * 1024, length - got)));
+            Assert.NotEqual(0, n);
+            got += n;
+        }
+
+        return received;
+    }
+
+    private static SocketWaits WaitsOf(EventLoop loop, Socket socket) =>
+        Assert.IsType<SocketWaits>(loop.SourceOf((int)socket.Handle));
+
+    /// <summary>How many times the loop goes round while the calling task sleeps 200 ms.</summary>
+    private static async Coroutine<long> IterationsWhileSleeping(EventLoop loop)
+    {
+        long before = loop.Iterations;
+        await AsyncIO.Sleep(0.2);
+        return loop.Iterations - before;
+    }
+
+    private static byte[] Pattern(int length, int seed = 0)
+    {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)((i * 31) + seed);
+        }
+
+        return bytes;
+    }
+}
