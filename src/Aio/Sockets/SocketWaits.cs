@@ -68,6 +68,9 @@ internal sealed class SocketWaits : IoSource,
     private Memory<byte> _filledBuffer;
     private WaitNode? _filledBy;
 
+    /// <summary>The socket's handle, which says whether the socket was disposed.</summary>
+    private readonly SafeSocketHandle _handle;
+
     /// <summary>Whether the socket is a TCP one: <c>TCP_INQ</c> is offered.</summary>
     private readonly bool _isTcp;
 
@@ -90,6 +93,7 @@ internal sealed class SocketWaits : IoSource,
         : base(loop, (int)socket.Handle)
     {
         Socket = socket;
+        _handle = socket.SafeHandle;
 
         // Unknown yet: the first operation tries its call. From then on a call that would block clears
         // the flag and only the reactor sets it again, so a receive that follows "would block" parks at
@@ -126,8 +130,13 @@ internal sealed class SocketWaits : IoSource,
         IoSource? source = loop.SourceOf(fd);
         if (source is SocketWaits waits && ReferenceEquals(waits.Socket, socket))
         {
+            // Socket.Handle still gives a disposed socket's number, which another descriptor may have
+            // taken since: its record must not make a call on that one.
+            ObjectDisposedException.ThrowIf(waits._handle.IsClosed, socket);
             return waits;
         }
+
+        ObjectDisposedException.ThrowIf(socket.SafeHandle.IsClosed, socket);
 
         if (source is not null && source is not SocketWaits)
         {

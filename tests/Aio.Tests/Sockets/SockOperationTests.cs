@@ -515,6 +515,62 @@ public sealed class SockOperationTests
     }
 
     [Fact]
+    public void OperationsOnADisposedSocket_Throw_AndNeverReachTheDescriptorThatTookItsNumber()
+    {
+        string decoyPath = Path.GetTempFileName();
+        try
+        {
+            LoopTest.Run(async loop =>
+            {
+                var (a, b) = LoopbackSockets.Pair();
+                using (a)
+                {
+                    a.Send("x"u8);
+                    Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                    int number = (int)b.Handle;
+                    b.Dispose();
+
+                    // Descriptor numbers are reused lowest first: within a few files opened, one takes the
+                    // socket's (lower ones, such as the pair's listener's, go first).
+                    var decoys = new List<FileStream>();
+                    try
+                    {
+                        while (decoys.Count < 16 && !decoys.Exists(f => (int)f.SafeFileHandle.DangerousGetHandle() == number))
+                        {
+                            decoys.Add(new FileStream(decoyPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite));
+                        }
+
+                        FileStream decoy = decoys.Single(f => (int)f.SafeFileHandle.DangerousGetHandle() == number);
+                        Assert.Equal(number, (int)b.Handle);
+
+                        Assert.Throws<ObjectDisposedException>(() => loop.SockSendAllAsync(b, "written"u8.ToArray()));
+                        Assert.Throws<ObjectDisposedException>(() => loop.SockRecvAsync(b, 8));
+                        Assert.Throws<ObjectDisposedException>(() => loop.SockRecvIntoAsync(b, new byte[8]));
+                        Assert.Equal(0, decoy.Length);
+                    }
+                    finally
+                    {
+                        decoys.ForEach(f => f.Dispose());
+                    }
+                }
+            });
+
+            // A socket disposed before the loop ever saw it.
+            LoopTest.Run(async loop =>
+            {
+                var unseen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                unseen.Dispose();
+                Assert.Throws<ObjectDisposedException>(() => loop.SockRecvAsync(unseen, 8));
+                await AsyncIO.Sleep(0);
+            });
+        }
+        finally
+        {
+            File.Delete(decoyPath);
+        }
+    }
+
+    [Fact]
     public void ManyConnections_OneResetsMidway_TheOthersAreStillServed()
     {
         int before = Descriptors.Before();
