@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Net.Sockets;
 using Aio.Reactor;
 
@@ -241,11 +242,22 @@ public sealed partial class EventLoop
 
     /// <summary>Tells the reactor that <paramref name="source"/>'s <see cref="IoSource.Interest"/> changed
     /// (<c>EPOLL_CTL_MOD</c>).</summary>
+    /// <remarks>Called from readiness reports too, so a failure is not thrown: the descriptor was closed
+    /// under the source, and what it was watched for no longer matters.</remarks>
     internal void UpdateSource(IoSource source)
     {
-        if (source.IsRegistered)
+        if (!source.IsRegistered)
+        {
+            return;
+        }
+
+        try
         {
             _reactor.Update(source.Fd, IoInterest.ReadWrite, source.Interest, TokenOf(source));
+        }
+        catch (Win32Exception)
+        {
+            // EBADF, or EPERM for a file that took the number: there is nothing of the source to watch.
         }
     }
 

@@ -369,6 +369,16 @@ internal sealed class SocketWaits : IoSource,
     /// <inheritdoc/>
     internal override void OnReady(IoInterest ready)
     {
+        if (_handle.IsClosed)
+        {
+            // The socket was disposed, yet epoll still reports it: a duplicate of its descriptor keeps it
+            // registered. Its number may belong to another descriptor by now, so no call is made on it;
+            // whoever waited learns the socket is gone. (Nothing can take the registration off: epoll
+            // forgets it when the duplicate is closed.)
+            AbortWaiters();
+            return;
+        }
+
         if (Readable && _reader.First is { } reader)
         {
             ServeReader(reader);

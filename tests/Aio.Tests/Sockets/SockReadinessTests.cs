@@ -196,6 +196,70 @@ public sealed class SockReadinessTests
         Descriptors.AssertBackTo(before);
     }
 
+    [Fact]
+    public void SocketDisposedWhileADuplicateKeepsItInEpoll_TheWaitingReceiveIsAborted_AndTheNumbersNextOwnerKeepsItsBytes()
+    {
+        int before = Descriptors.Before();
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using Socket listener = LoopbackSockets.Listen();
+            var decoys = new List<Socket>();
+            int duplicate = -1;
+            try
+            {
+                a.Send("x"u8);
+                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                int number = (int)b.Handle;
+                duplicate = Native.Duplicate(number);
+
+                AioTask<byte[]> waiting = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 8));
+                await AsyncIO.Sleep(0);
+                b.Dispose();
+
+                // Another socket, with bytes of its own waiting, takes the disposed socket's number (lowest
+                // numbers first: within a few sockets, one gets it).
+                Socket? owner = null;
+                while (owner is null && decoys.Count < 16)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    decoys.Add(socket);
+                    owner = (int)socket.Handle == number ? socket : null;
+                }
+
+                Assert.NotNull(owner);
+                owner!.Connect(listener.LocalEndPoint!);
+                Socket ownersPeer = listener.Accept();
+                decoys.Add(ownersPeer);
+                ownersPeer.Send("theirs"u8);
+                await AioAssert.WaitUntil(() => owner!.Available == 6);
+
+                // Bytes for the disposed socket: the duplicate keeps its registration, which reports them.
+                a.Send("y"u8);
+                var aborted = await AioAssert.ThrowsAsync<SocketException>(waiting);
+                Assert.Equal(SocketError.OperationAborted, aborted.SocketErrorCode);
+                Assert.Equal(6, owner!.Available);
+
+                // Closing the duplicate takes the registration away, and the loop sleeps again.
+                Native.Close(duplicate);
+                duplicate = -1;
+                Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+            }
+            finally
+            {
+                if (duplicate >= 0)
+                {
+                    Native.Close(duplicate);
+                }
+
+                decoys.ForEach(s => s.Dispose());
+                a.Dispose();
+                b.Dispose();
+            }
+        }));
+        Descriptors.AssertBackTo(before);
+    }
+
     private static async Coroutine<byte[]> ReceiveExactly(EventLoop loop, Socket socket, int length)
     {
         byte[] received = new byte[length];

@@ -31,6 +31,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     private static partial nint Write(int fd, void* buf, nint count);
 
+    [LibraryImport(Library, EntryPoint = "dup", SetLastError = true)]
+    private static partial int Dup(int fd);
+
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     private static partial int CloseFd(int fd);
 
@@ -128,6 +131,18 @@ internal static unsafe partial class Native
 
     /// <summary>Closes a descriptor, ignoring errors (tests close in finally blocks).</summary>
     public static void Close(int fd) => CloseFd(fd);
+
+    /// <summary>A second descriptor for what <paramref name="fd"/> refers to (<c>dup</c>).</summary>
+    public static int Duplicate(int fd)
+    {
+        int duplicate = Dup(fd);
+        if (duplicate < 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "dup failed");
+        }
+
+        return duplicate;
+    }
 
     /// <summary>Sends <paramref name="signal"/> to this process.</summary>
     public static void SignalSelf(int signal) => SendSignal(GetPid(), signal);
