@@ -14,9 +14,9 @@
 # (a real disk: the commits fsync), removed at the end; so is the cluster, whatever happens.
 #
 # Installs Debian's python3-asyncpg, python3-aiosqlite, postgresql and taskset when they are missing
-# (needs root or sudo); the .NET SDK must be on PATH. DB_BENCH_PG_PORT picks the cluster's port (55490
-# by default). Exits non-zero if the build, the cluster or any run fails; a missed target is reported in
-# the table, not as a failure of the script.
+# (needs root or sudo); the .NET SDK must be on PATH. DB_BENCH_PG_PORT picks the cluster's port (25490
+# by default, below the ephemeral ports). Exits non-zero if the build, the cluster or any run fails; a
+# missed target is reported in the table, not as a failure of the script.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ ROOT=$(pwd)
 
 # Debian's interpreter on purpose: it is the one python3-asyncpg and python3-aiosqlite install into.
 PYTHON=/usr/bin/python3
-PG_PORT=${DB_BENCH_PG_PORT:-55490}
+PG_PORT=${DB_BENCH_PG_PORT:-25490}
 BENCHMARKS="pg_select_by_pk sqlite_insert_tx100 sqlite_point_read"
 
 # log, run_impl, tag_results

@@ -5,9 +5,11 @@
 #   scripts/pg-cluster.sh start DIR [PORT]   creates and starts it; prints its Npgsql connection string
 #   scripts/pg-cluster.sh stop DIR           stops it and removes DIR
 #
-# PORT defaults to 55432. PG_FSYNC=on keeps fsync (benchmarks of durable writes); by default it is off,
-# as suits a cluster that is deleted afterwards. Run as root, the server runs as the postgres user, since
-# PostgreSQL refuses to run as root. Installs nothing: .ci/run installs the postgresql package.
+# PORT defaults to 25432: below the kernel's range of ephemeral ports (32768-60999 by default), so no
+# outgoing connection of the machine can be holding it when the server binds. PG_FSYNC=on keeps fsync
+# (benchmarks of durable writes); by default it is off, as suits a cluster that is deleted afterwards.
+# Run as root, the server runs as the postgres user, since PostgreSQL refuses to run as root. Installs
+# nothing: .ci/run installs the postgresql package.
 set -euo pipefail
 
 usage() {
@@ -18,7 +20,7 @@ usage() {
 [ $# -ge 2 ] || usage
 command=$1
 dir=$2
-port=${3:-55432}
+port=${3:-25432}
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
