@@ -26,8 +26,10 @@ namespace Aio.Sockets;
 /// next receive at once, without asking whether more is queued: if more is, the next poll says so. In a
 /// ping-pong exchange — the seed's <c>sock_recv(1024)</c> of 1 KiB messages, where every receive fills its
 /// request and nothing follows — that spares a second call per message that would only hear "would block"
-/// (or a <c>recvmsg</c> with <c>TCP_INQ</c>, which costs about half of one). Writability is watched only
-/// while a send or connect waits for it. The first time the reactor reports a readiness that no waiting
+/// (or a <c>recvmsg</c> with <c>TCP_INQ</c>, which costs about half of one). Now and then a receive that
+/// fills its request asks <c>TCP_INQ</c> anyway (see <see cref="_probeCountdown"/>), so that a burst read
+/// in small pieces goes on at once instead of taking a loop iteration per piece. Writability is watched
+/// only while a send or connect waits for it. The first time the reactor reports a readiness that no waiting
 /// operation takes — bytes that arrive while the task is busy elsewhere, a peer gone while nobody reads —
 /// the socket turns edge-triggered for good (one <c>epoll_ctl</c>), so that an unread socket never keeps
 /// the loop from sleeping; from then on a receive that fills its request learns from <c>TCP_INQ</c>
@@ -83,8 +85,21 @@ internal sealed class SocketWaits : IoSource,
     /// <summary>While level-triggered: whether writability is watched too (a send or connect waits).</summary>
     private bool _watchingWrites;
 
-    /// <summary>Whether receives learn how many bytes remain queued (TCP_INQ): once edge-triggered.</summary>
-    private bool _reportsQueued;
+    /// <summary>Whether receives can learn how many bytes remain queued (TCP_INQ): every one does once
+    /// edge-triggered; while level-triggered, only the probes (see <see cref="_probeCountdown"/>).</summary>
+    private readonly bool _reportsQueued;
+
+    /// <summary>While level-triggered: how many receives that fill their request go by before the next
+    /// one asks TCP_INQ whether more is queued. A burst of queued bytes read in small pieces would
+    /// otherwise cost a loop iteration per piece; the probe finds it and lets the receives go on at
+    /// once. Each probe that finds nothing doubles the interval (up to <see cref="MaxProbeInterval"/>), so
+    /// that ping-pong pays for one <c>recvmsg</c> in that many.</summary>
+    private int _probeCountdown;
+
+    /// <summary>The interval the next probe that finds nothing sets (see <see cref="_probeCountdown"/>).</summary>
+    private int _probeInterval = 1;
+
+    private const int MaxProbeInterval = 64;
 
     /// <summary>Whether the last <c>sock_recv</c> got as many bytes as it asked for.</summary>
     private bool _lastReceiveFilled;
@@ -103,6 +118,7 @@ internal sealed class SocketWaits : IoSource,
         Writable = true;
         _isStream = socket.SocketType == SocketType.Stream;
         _isTcp = _isStream && socket.ProtocolType == ProtocolType.Tcp;
+        _reportsQueued = _isTcp && SocketCalls.EnableQueuedBytesReport(Fd);
     }
 
     /// <summary>Whether reads are still level-triggered (see the remarks); for tests.</summary>
@@ -408,10 +424,9 @@ internal sealed class SocketWaits : IoSource,
         _watchingWrites = false;
 
         // A receive that fills the caller's buffer exactly (sock_recv(1024) of a 1 KiB message) cannot
-        // tell whether more is queued. With TCP_INQ each receive also says how much is left; when nothing
-        // is, the flag is cleared and the next receive parks at once. Safe with edge triggering: bytes (or
-        // a FIN) arriving later raise a new edge, and after a FIN the kernel never reports 0 left.
-        _reportsQueued = _isTcp && SocketCalls.EnableQueuedBytesReport(Fd);
+        // tell whether more is queued. With TCP_INQ each receive now also says how much is left; when
+        // nothing is, the flag is cleared and the next receive parks at once. Safe with edge triggering:
+        // bytes (or a FIN) arriving later raise a new edge, and after a FIN the kernel never reports 0 left.
         Loop.UpdateSource(this);
     }
 
@@ -547,9 +562,10 @@ internal sealed class SocketWaits : IoSource,
 
     private bool TryReceive(Span<byte> buffer, out int received, out SocketError error)
     {
+        bool asks = _reportsQueued && (!_levelTriggered || _probeCountdown == 0);
         int queued = -1;
         int errno;
-        received = _reportsQueued
+        received = asks
             ? SocketCalls.ReceiveReportingQueued(Fd, buffer, out queued, out errno)
             : SocketCalls.Receive(Fd, buffer, out errno);
         if (received < 0)
@@ -564,15 +580,55 @@ internal sealed class SocketWaits : IoSource,
             return false;
         }
 
-        // Nothing left (TCP_INQ), or stream reads still level-triggered, where the next poll reports
-        // whatever is left (see the remarks): the next receive parks at once.
-        if (received > 0 && (queued == 0 || (_levelTriggered && _isStream)))
+        error = SocketError.Success;
+        if (received == 0)
         {
-            Readable = false;
+            return true;
         }
 
-        error = SocketError.Success;
+        if (!_levelTriggered)
+        {
+            // Nothing left (TCP_INQ): the next receive parks at once.
+            if (queued == 0)
+            {
+                Readable = false;
+            }
+        }
+        else if (_isStream)
+        {
+            NoteLevelTriggeredReceive(filled: received == buffer.Length, asked: asks, queued);
+        }
+
         return true;
+    }
+
+    /// <summary>After a stream receive that got bytes, while level-triggered: whether the next receive
+    /// tries its call or parks, and when the next probe is due (see <see cref="_probeCountdown"/>).</summary>
+    private void NoteLevelTriggeredReceive(bool filled, bool asked, int queued)
+    {
+        if (filled && asked && queued > 0)
+        {
+            // More is queued: the next receive goes on at once, and asks again.
+            _probeInterval = 1;
+            return;
+        }
+
+        // Whatever is left, the next poll reports (see the remarks).
+        Readable = false;
+        if (!filled)
+        {
+            return;
+        }
+
+        if (asked)
+        {
+            _probeInterval = Math.Min(_probeInterval * 2, MaxProbeInterval);
+            _probeCountdown = _probeInterval;
+        }
+        else
+        {
+            _probeCountdown--;
+        }
     }
 
     private bool TryReceiveBytes(int maxBytes, out byte[]? data, out SocketError error)

@@ -57,6 +57,42 @@ public sealed class SockReadinessTests
     }
 
     [Fact]
+    public void BurstReadInSmallPieces_GoesOnWithoutALoopIterationPerPiece_AndStaysLevelTriggered()
+    {
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                a.Send("x"u8);
+                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+
+                // 64 pieces of 1 KiB, all queued at once, read while a receive waits at every poll. A receive
+                // now and then asks TCP_INQ whether more is queued; once one finds more, the rest go on at
+                // once instead of waiting for the next poll each.
+                byte[] sent = Pattern(64 * 1024);
+                AioTask<List<byte>> reader = AsyncIO.CreateTask(async () =>
+                {
+                    var got = new List<byte>();
+                    while (got.Count < sent.Length)
+                    {
+                        got.AddRange(await loop.SockRecvAsync(b, 1024));
+                    }
+
+                    return got;
+                });
+                await AsyncIO.Sleep(0);
+                long before = loop.Iterations;
+                a.Send(sent);
+                Assert.Equal(sent, await reader);
+                Assert.InRange(loop.Iterations - before, 0, 16);
+                Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
+            }
+        }));
+    }
+
+    [Fact]
     public void BytesArrivingWhileNobodyReceives_TurnTheSocketEdgeTriggered_TheLoopSleeps_AndNothingIsLost()
     {
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
