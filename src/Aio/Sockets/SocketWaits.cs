@@ -73,9 +73,6 @@ internal sealed class SocketWaits : IoSource,
     /// <summary>The socket's handle, which says whether the socket was disposed.</summary>
     private readonly SafeSocketHandle _handle;
 
-    /// <summary>Whether the socket is a TCP one: <c>TCP_INQ</c> is offered.</summary>
-    private readonly bool _isTcp;
-
     /// <summary>Whether the socket is a stream one: a receive's bytes say nothing of the next datagram.</summary>
     private readonly bool _isStream;
 
@@ -117,8 +114,8 @@ internal sealed class SocketWaits : IoSource,
         Readable = true;
         Writable = true;
         _isStream = socket.SocketType == SocketType.Stream;
-        _isTcp = _isStream && socket.ProtocolType == ProtocolType.Tcp;
-        _reportsQueued = _isTcp && SocketCalls.EnableQueuedBytesReport(Fd);
+        _reportsQueued = _isStream && socket.ProtocolType == ProtocolType.Tcp
+            && SocketCalls.EnableQueuedBytesReport(Fd);
     }
 
     /// <summary>Whether reads are still level-triggered (see the remarks); for tests.</summary>
