@@ -65,8 +65,7 @@ public sealed class SockReadinessTests
             using (a)
             using (b)
             {
-                a.Send("x"u8);
-                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                await ExchangeOneByte(loop, a, b);
 
                 // 64 pieces of 1 KiB, all queued at once, read while a receive waits at every poll. A receive
                 // now and then asks TCP_INQ whether more is queued; once one finds more, the rest go on at
@@ -101,8 +100,7 @@ public sealed class SockReadinessTests
             using (a)
             using (b)
             {
-                a.Send("x"u8);
-                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                await ExchangeOneByte(loop, a, b);
                 Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
 
                 byte[] sent = Pattern(3000);
@@ -145,8 +143,7 @@ public sealed class SockReadinessTests
             using (a)
             using (b)
             {
-                a.Send("x"u8);
-                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                await ExchangeOneByte(loop, a, b);
                 a.Shutdown(SocketShutdown.Send);
 
                 // The end of the stream stays readable for good.
@@ -159,8 +156,7 @@ public sealed class SockReadinessTests
             using (c)
             using (d)
             {
-                c.Send("y"u8);
-                Assert.Equal("y"u8.ToArray(), await loop.SockRecvAsync(d, 1));
+                await ExchangeOneByte(loop, c, d);
                 c.LingerState = new LingerOption(true, 0);
                 c.Close();
 
@@ -244,8 +240,7 @@ public sealed class SockReadinessTests
             int duplicate = -1;
             try
             {
-                a.Send("x"u8);
-                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(b, 1));
+                await ExchangeOneByte(loop, a, b);
                 int number = (int)b.Handle;
                 duplicate = Native.Duplicate(number);
 
@@ -308,6 +303,14 @@ public sealed class SockReadinessTests
         }
 
         return received;
+    }
+
+    /// <summary>Sends one byte from <paramref name="peer"/> and receives it on <paramref name="socket"/>
+    /// with the loop: the socket's first operation, which registers it (level-triggered for reading).</summary>
+    private static async Coroutine ExchangeOneByte(EventLoop loop, Socket peer, Socket socket)
+    {
+        peer.Send("x"u8);
+        Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(socket, 1));
     }
 
     private static SocketWaits WaitsOf(EventLoop loop, Socket socket) =>
