@@ -90,7 +90,9 @@ internal sealed class SocketWaits : IoSource,
     /// one asks TCP_INQ whether more is queued. A burst of queued bytes read in small pieces would
     /// otherwise cost a loop iteration per piece; the probe finds it and lets the receives go on at
     /// once. Each probe that finds nothing doubles the interval (up to <see cref="MaxProbeInterval"/>), so
-    /// that ping-pong pays for one <c>recvmsg</c> in that many.</summary>
+    /// that ping-pong pays for one <c>recvmsg</c> in that many. Only a receive that follows a filled one
+    /// asks: one that did not fill its request took all that was queued, so messages shorter than the
+    /// request never pay for a probe.</summary>
     private int _probeCountdown;
 
     /// <summary>The interval the next probe that finds nothing sets (see <see cref="_probeCountdown"/>).</summary>
@@ -98,7 +100,9 @@ internal sealed class SocketWaits : IoSource,
 
     private const int MaxProbeInterval = 64;
 
-    /// <summary>Whether the last <c>sock_recv</c> got as many bytes as it asked for.</summary>
+    /// <summary>Whether the last stream receive got as many bytes as it asked for: more may be queued (a
+    /// probe is worth making, see <see cref="_probeCountdown"/>), and the next <c>sock_recv</c> will likely
+    /// fill its request too.</summary>
     private bool _lastReceiveFilled;
 
     private SocketWaits(EventLoop loop, Socket socket)
@@ -120,6 +124,10 @@ internal sealed class SocketWaits : IoSource,
 
     /// <summary>Whether reads are still level-triggered (see the remarks); for tests.</summary>
     internal bool ReadsAreLevelTriggered => _levelTriggered;
+
+    /// <summary>How many level-triggered receives asked TCP_INQ whether more was queued (see
+    /// <see cref="_probeCountdown"/>); for tests.</summary>
+    internal int QueuedBytesProbes { get; private set; }
 
     /// <summary>Whether writability is watched (always, once edge-triggered); for tests.</summary>
     internal bool WatchesWrites => !_levelTriggered || _watchingWrites;
@@ -559,9 +567,14 @@ internal sealed class SocketWaits : IoSource,
 
     private bool TryReceive(Span<byte> buffer, out int received, out SocketError error)
     {
-        bool asks = _reportsQueued && (!_levelTriggered || _probeCountdown == 0);
+        bool asks = _reportsQueued && (!_levelTriggered || (_probeCountdown == 0 && _lastReceiveFilled));
         int queued = -1;
         int errno;
+        if (asks && _levelTriggered)
+        {
+            QueuedBytesProbes++;
+        }
+
         received = asks
             ? SocketCalls.ReceiveReportingQueued(Fd, buffer, out queued, out errno)
             : SocketCalls.Receive(Fd, buffer, out errno);
@@ -578,6 +591,7 @@ internal sealed class SocketWaits : IoSource,
         }
 
         error = SocketError.Success;
+        _lastReceiveFilled = received == buffer.Length && received > 0;
         if (received == 0)
         {
             return true;
@@ -622,8 +636,10 @@ internal sealed class SocketWaits : IoSource,
             _probeInterval = Math.Min(_probeInterval * 2, MaxProbeInterval);
             _probeCountdown = _probeInterval;
         }
-        else
+        else if (_probeCountdown > 0)
         {
+            // (At 0 already when the receive before this one did not fill its request: this one did,
+            // so the next one asks.)
             _probeCountdown--;
         }
     }
@@ -642,7 +658,6 @@ internal sealed class SocketWaits : IoSource,
             return false;
         }
 
-        _lastReceiveFilled = received == maxBytes && received > 0;
         data = direct && _lastReceiveFilled ? target : target.AsSpan(0, received).ToArray();
         return true;
     }

@@ -41,7 +41,10 @@ public sealed class SockReadinessTests
                 Assert.Equal(sent, got);
                 Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered, "a receive was waiting at every poll");
 
-                // Ping-pong, as the seed's echo: still level-triggered, and the loop sleeps in between.
+                // Ping-pong, as the seed's echo: still level-triggered, and the loop sleeps in between. Each
+                // receive fills its request, so now and then one asks whether more is queued — ever more
+                // rarely, as none finds any.
+                int probesBefore = WaitsOf(loop, b).QueuedBytesProbes;
                 for (int i = 0; i < 50; i++)
                 {
                     AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
@@ -50,8 +53,34 @@ public sealed class SockReadinessTests
                     Assert.Equal(Pattern(1024, seed: i), await receive);
                 }
 
+                Assert.InRange(WaitsOf(loop, b).QueuedBytesProbes - probesBefore, 1, 8);
                 Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
                 Assert.InRange(await IterationsWhileSleeping(loop), 0, SleepingIterations);
+            }
+        }));
+    }
+
+    [Fact]
+    public void MessagesShorterThanTheRequest_NeverAskWhetherMoreIsQueued()
+    {
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (a, b) = LoopbackSockets.Pair();
+            using (a)
+            using (b)
+            {
+                // The seed's echo at 64 bytes: sock_recv(1024) never fills its request, so every receive
+                // took all that was queued, and none follows a filled one.
+                for (int i = 0; i < 50; i++)
+                {
+                    AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
+                    await AsyncIO.Sleep(0);
+                    a.Send(Pattern(64, seed: i));
+                    Assert.Equal(Pattern(64, seed: i), await receive);
+                }
+
+                Assert.Equal(0, WaitsOf(loop, b).QueuedBytesProbes);
+                Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
             }
         }));
     }
