@@ -46,7 +46,9 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
     internal AsyncStreamWriter CreateWriter(Transport transport)
     {
         _transport = transport;
-        return Writer = new AsyncStreamWriter(transport, this, _reader);
+        Writer = new AsyncStreamWriter(_loop, transport, this, _reader);
+        MirrorDrainState();
+        return Writer;
     }
 
     public override void ConnectionMade(Transport transport)
@@ -55,8 +57,10 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _reader?.SetTransport(transport);
         if (transport is not PipeReadTransport)
         {
-            Writer ??= new AsyncStreamWriter(transport, this, _reader);
+            Writer ??= new AsyncStreamWriter(_loop, transport, this, _reader);
         }
+
+        MirrorDrainState();
 
         if (_clientConnected is not null)
         {
@@ -88,6 +92,7 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
     {
         _connectionLost = true;
         _lostWith = exception;
+        MirrorDrainState();
         if (exception is null)
         {
             _reader?.FeedEof();
@@ -106,11 +111,16 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         Closed.SetResult(true);
     }
 
-    public override void PauseWriting() => _writingPaused = true;
+    public override void PauseWriting()
+    {
+        _writingPaused = true;
+        MirrorDrainState();
+    }
 
     public override void ResumeWriting()
     {
         _writingPaused = false;
+        MirrorDrainState();
         _drainers.UnparkAll();
     }
 
@@ -144,6 +154,18 @@ internal sealed class StreamProtocol : Protocol, IWaitOwner<int>
         _drainers.Park(node);
         waiting = node;
         return node.AsVoidValueTask();
+    }
+
+    /// <summary>Tells the writer whether a drain must come here (writing is paused, or the connection was
+    /// lost), and which transport's closing makes it wait: a drain with room, as every drain of an echo
+    /// is, then touches only the writer and the transport.</summary>
+    private void MirrorDrainState()
+    {
+        if (Writer is { } writer)
+        {
+            writer.DrainAsksProtocol = _writingPaused || _connectionLost;
+            writer.DrainWatches = _transport;
+        }
     }
 
     /// <summary>What a drain raises once the connection was closed without an error: asyncio's
