@@ -35,7 +35,7 @@ public sealed class AsyncStreamReader : IWaitOwner<byte[]>, IWaitOwner<int>, IAs
 
     private readonly EventLoop _loop;
     private readonly int _limit;
-    private readonly ByteQueue _buffer = new();
+    private ByteQueue _buffer;
     private readonly ParkingLot _waiting = new();
     private WaitNodePool<byte[]> _bytesNodes;
     private WaitNodePool<int> _intNodes;

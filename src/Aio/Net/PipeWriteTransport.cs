@@ -24,7 +24,7 @@ internal sealed unsafe class PipeWriteTransport : Transport
 
     private readonly EventLoop _loop;
     private readonly Source _source;
-    private readonly ByteQueue _buffer = new();
+    private ByteQueue _buffer;
     private readonly IPipeOwner? _owner;
     private readonly string _name;
     private BaseProtocol _protocol;

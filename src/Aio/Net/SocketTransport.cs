@@ -29,7 +29,7 @@ internal sealed class SocketTransport : Transport
     /// and <c>Socket.Receive</c> would add their checks, a reference count and a second wrapper to each.</summary>
     private readonly SafeSocketHandle _handle;
     private readonly Source _source;
-    private readonly ByteQueue _buffer = new();
+    private ByteQueue _buffer;
     private readonly Server? _server;
     private BaseProtocol _protocol;
     private EndPoint? _peerName;

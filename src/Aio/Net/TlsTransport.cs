@@ -44,7 +44,7 @@ internal sealed class TlsTransport : Transport
     private readonly TlsProtocol _socketProtocol;
     private readonly bool _callConnectionMade;
     private readonly Future<bool>? _connected;
-    private readonly ByteQueue _pending = new();
+    private ByteQueue _pending;
     private BaseProtocol _protocol;
     private Transport? _socket;
     private SslStream? _ssl;
