@@ -14,6 +14,44 @@ public sealed partial class EventLoop
 
     private byte[]? _transportReceiveBuffer;
 
+    /// <summary>Socket transports holding small writes made during the current batch of callbacks, to be
+    /// sent when the batch ends (see <see cref="SocketTransport"/>).</summary>
+    private readonly List<SocketTransport> _gatheredWrites = [];
+
+    /// <summary>Whether the loop is running a batch of ready callbacks, at whose end gathered writes are
+    /// sent: a transport write made now may wait for that instead of calling the kernel at once.</summary>
+    internal bool GathersWrites { get; private set; }
+
+    /// <summary>Sends <paramref name="transport"/>'s gathered writes when the current batch ends.</summary>
+    internal void SendAtBatchEnd(SocketTransport transport) => _gatheredWrites.Add(transport);
+
+    /// <summary>Called before a batch of ready callbacks runs.</summary>
+    private void BeginGatheringWrites() => GathersWrites = true;
+
+    /// <summary>Called after a batch of ready callbacks: sends every transport's gathered writes, each in
+    /// one call. A write made meanwhile (a protocol's <c>ResumeWriting</c>) goes to the kernel at once.</summary>
+    private void SendGatheredWrites()
+    {
+        GathersWrites = false;
+        List<SocketTransport> gathered = _gatheredWrites;
+        if (gathered.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            for (int i = 0; i < gathered.Count; i++)
+            {
+                gathered[i].SendGathered();
+            }
+        }
+        finally
+        {
+            gathered.Clear();
+        }
+    }
+
     /// <summary>
     /// Starts a TCP server on <paramref name="host"/>:<paramref name="port"/> that gives each connection a
     /// protocol from <paramref name="protocolFactory"/>; asyncio's <c>loop.create_server()</c>.

@@ -294,31 +294,39 @@ public sealed partial class EventLoop : IDisposable
             driver.BeforeBatch(Ready, n);
         }
 
-        if (_debug || LoopInstruments.TimingEnabled)
+        BeginGatheringWrites();
+        try
         {
-            // Debug mode or a metrics listener: the same batch, timed (see EventLoop.Debug.cs).
-            RunReadyInstrumented(n);
-            return;
+            if (_debug || LoopInstruments.TimingEnabled)
+            {
+                // Debug mode or a metrics listener: the same batch, timed (see EventLoop.Debug.cs).
+                RunReadyInstrumented(n);
+                return;
+            }
+
+            while (n-- > 0)
+            {
+                ReadyItem item = Ready.Dequeue();
+                if (item.Callback is null)
+                {
+                    // A public call_soon: the node reports its own exceptions.
+                    Unsafe.As<CallbackNode>(item.State!).Run();
+                    continue;
+                }
+
+                try
+                {
+                    item.Callback(item.State, item.Arg);
+                }
+                catch (Exception ex)
+                {
+                    ReportCallbackException(ex, item.Callback, item.State);
+                }
+            }
         }
-
-        while (n-- > 0)
+        finally
         {
-            ReadyItem item = Ready.Dequeue();
-            if (item.Callback is null)
-            {
-                // A public call_soon: the node reports its own exceptions.
-                Unsafe.As<CallbackNode>(item.State!).Run();
-                continue;
-            }
-
-            try
-            {
-                item.Callback(item.State, item.Arg);
-            }
-            catch (Exception ex)
-            {
-                ReportCallbackException(ex, item.Callback, item.State);
-            }
+            SendGatheredWrites();
         }
     }
 
