@@ -22,8 +22,31 @@ public sealed partial class EventLoop
     /// sent: a transport write made now may wait for that instead of calling the kernel at once.</summary>
     internal bool GathersWrites { get; private set; }
 
+    /// <summary>Arrays lent to transports to gather a batch's writes in, and given back once sent: a
+    /// busy connection keeps no write buffer of its own between messages.</summary>
+    private readonly Stack<byte[]> _gatherArrays = new();
+
+    /// <summary>The size of the arrays writes are gathered in: most replies fit.</summary>
+    private const int GatherArraySize = 4096;
+
+    /// <summary>How many arrays the pool keeps: enough for the transports of several full polls.</summary>
+    private const int GatherArraysKept = 1024;
+
     /// <summary>Sends <paramref name="transport"/>'s gathered writes when the current batch ends.</summary>
     internal void SendAtBatchEnd(SocketTransport transport) => _gatheredWrites.Add(transport);
+
+    /// <summary>An array to gather a transport's writes in.</summary>
+    internal byte[] RentGatherArray() => _gatherArrays.TryPop(out byte[]? array) ? array : new byte[GatherArraySize];
+
+    /// <summary>Takes back an array a transport no longer needs; one of another size (a transport's
+    /// grown buffer) is left to the collector.</summary>
+    internal void ReturnGatherArray(byte[] array)
+    {
+        if (array.Length == GatherArraySize && _gatherArrays.Count < GatherArraysKept)
+        {
+            _gatherArrays.Push(array);
+        }
+    }
 
     /// <summary>Called before a batch of ready callbacks runs.</summary>
     private void BeginGatheringWrites() => GathersWrites = true;

@@ -81,6 +81,31 @@ internal struct ByteQueue
         }
     }
 
+    /// <summary>Whether the queue has an array of its own.</summary>
+    internal readonly bool HasArray => _bytes is not null;
+
+    /// <summary>Gives an empty queue <paramref name="array"/> to fill (one lent by a pool).</summary>
+    /// <param name="array">The array.</param>
+    internal void Adopt(byte[] array)
+    {
+        System.Diagnostics.Debug.Assert(Count == 0, "Only an empty queue takes an array.");
+        _bytes = array;
+        _start = 0;
+        _end = 0;
+    }
+
+    /// <summary>Takes the array away from an empty queue (to give it back to a pool).</summary>
+    /// <returns>The array, or null when the queue had none.</returns>
+    internal byte[]? Release()
+    {
+        System.Diagnostics.Debug.Assert(Count == 0, "Only an empty queue gives its array up.");
+        byte[]? array = _bytes;
+        _bytes = null;
+        _start = 0;
+        _end = 0;
+        return array;
+    }
+
     private void MakeRoom(int extra)
     {
         int count = _end - _start;

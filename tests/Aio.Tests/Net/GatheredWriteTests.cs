@@ -17,11 +17,13 @@ public sealed class GatheredWriteTests
     {
         int before = Descriptors.Before();
         var seen = new List<string>();
+        Transport? replied = null;
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             using Socket client = NewClient();
             await using Server server = await loop.CreateServerAsync(() => new Replier(transport =>
             {
+                replied = transport;
                 transport.Write("one "u8);
                 transport.Write("two "u8);
                 transport.Write("three"u8);
@@ -32,6 +34,10 @@ public sealed class GatheredWriteTests
             await loop.SockConnectAsync(client, server.Sockets[0].LocalEndPoint!);
             await loop.SockSendAllAsync(client, "go"u8.ToArray());
             Assert.Equal("one two three", Encoding.ASCII.GetString(await ReceiveExactly(loop, client, 13)));
+
+            // The array they were gathered in went back to the loop: a busy connection keeps no write
+            // buffer between messages.
+            Assert.False(Assert.IsType<SocketTransport>(replied).HoldsWriteArray);
             client.Dispose(); // the server's close waits for its connections
         }));
 
