@@ -607,16 +607,18 @@ internal sealed class SocketWaits : IoSource,
         }
         else if (_isStream)
         {
-            NoteLevelTriggeredReceive(filled: received == buffer.Length, asked: asks, queued);
+            NoteLevelTriggeredReceive(asked: asks, queued);
         }
 
         return true;
     }
 
     /// <summary>After a stream receive that got bytes, while level-triggered: whether the next receive
-    /// tries its call or parks, and when the next probe is due (see <see cref="_probeCountdown"/>).</summary>
-    private void NoteLevelTriggeredReceive(bool filled, bool asked, int queued)
+    /// tries its call or parks, and when the next probe is due (see <see cref="_probeCountdown"/>). Whether
+    /// it filled its request is <see cref="_lastReceiveFilled"/>.</summary>
+    private void NoteLevelTriggeredReceive(bool asked, int queued)
     {
+        bool filled = _lastReceiveFilled;
         if (filled && asked && queued > 0)
         {
             // More is queued: the next receive goes on at once, and asks again.
