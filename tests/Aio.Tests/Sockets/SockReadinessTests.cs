@@ -45,13 +45,7 @@ public sealed class SockReadinessTests
                 // receive fills its request, so now and then one asks whether more is queued — ever more
                 // rarely, as none finds any.
                 int probesBefore = WaitsOf(loop, b).QueuedBytesProbes;
-                for (int i = 0; i < 50; i++)
-                {
-                    AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
-                    await AsyncIO.Sleep(0);
-                    a.Send(Pattern(1024, seed: i));
-                    Assert.Equal(Pattern(1024, seed: i), await receive);
-                }
+                await PingPong(loop, a, b, messages: 50, size: 1024);
 
                 Assert.InRange(WaitsOf(loop, b).QueuedBytesProbes - probesBefore, 1, 8);
                 Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
@@ -71,13 +65,7 @@ public sealed class SockReadinessTests
             {
                 // The seed's echo at 64 bytes: sock_recv(1024) never fills its request, so every receive
                 // took all that was queued, and none follows a filled one.
-                for (int i = 0; i < 50; i++)
-                {
-                    AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
-                    await AsyncIO.Sleep(0);
-                    a.Send(Pattern(64, seed: i));
-                    Assert.Equal(Pattern(64, seed: i), await receive);
-                }
+                await PingPong(loop, a, b, messages: 50, size: 64);
 
                 Assert.Equal(0, WaitsOf(loop, b).QueuedBytesProbes);
                 Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
@@ -340,6 +328,20 @@ public sealed class SockReadinessTests
     {
         peer.Send("x"u8);
         Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(socket, 1));
+    }
+
+    /// <summary>The seed's echo, one way: <paramref name="messages"/> times, a <c>sock_recv(1024)</c> waits
+    /// on <paramref name="socket"/> before <paramref name="peer"/> sends <paramref name="size"/> bytes, which
+    /// it must get whole.</summary>
+    private static async Coroutine PingPong(EventLoop loop, Socket peer, Socket socket, int messages, int size)
+    {
+        for (int i = 0; i < messages; i++)
+        {
+            AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(socket, 1024));
+            await AsyncIO.Sleep(0);
+            peer.Send(Pattern(size, seed: i));
+            Assert.Equal(Pattern(size, seed: i), await receive);
+        }
     }
 
     private static SocketWaits WaitsOf(EventLoop loop, Socket socket) =>
