@@ -11,10 +11,16 @@ namespace Aio.Reactor;
 /// variadic arguments are all integers, passed as fixed ones are on x86-64 and arm64 Linux, and glibc's
 /// x86-64 <c>syscall</c> does not read the vector-register count a variadic call also passes. On any other
 /// architecture the libc wrappers are used.
+/// <para>None of these declarations asks the marshaller for the last error. With <c>SetLastError</c>, each
+/// call would clear errno before and copy it after, through two more native calls and a thread-static
+/// write — made at every message to learn nothing, since a call that succeeded leaves errno meaningless. The
+/// callers read errno with <see cref="Marshal.GetLastSystemError"/> only after a negative result, as the
+/// marshaller's own generated code reads it after the call: the runtime keeps errno across the return
+/// from native code.</para>
 /// </remarks>
 internal static unsafe partial class Libc
 {
-    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "syscall")]
     private static partial nint syscall6(nint number, nint arg1, nint arg2, nint arg3, nint arg4, nint arg5, nint arg6);
 
     /// <summary><c>sendto</c>.</summary>

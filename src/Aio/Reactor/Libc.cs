@@ -70,10 +70,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)]
     internal static partial int accept4(int fd, byte* address, int* addressLength, int flags);
 
-    [LibraryImport(Library, SetLastError = true)]
+    // No SetLastError: see Libc.Direct.cs.
+    [LibraryImport(Library)]
     internal static partial nint recvfrom(int fd, byte* buffer, nint length, int flags, byte* address, int* addressLength);
 
-    [LibraryImport(Library, SetLastError = true)]
+    // No SetLastError: see Libc.Direct.cs.
+    [LibraryImport(Library)]
     internal static partial nint recvmsg(int fd, MessageHeader* message, int flags);
 
     [LibraryImport(Library, SetLastError = true)]
@@ -120,7 +122,8 @@ internal static unsafe partial class Libc
         private int _padding;
     }
 
-    [LibraryImport(Library, SetLastError = true)]
+    // No SetLastError: see Libc.Direct.cs.
+    [LibraryImport(Library)]
     internal static partial nint sendto(int fd, byte* buffer, nint length, int flags, byte* address, int addressLength);
 
     [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -72,7 +72,7 @@ internal static unsafe class SocketCalls
                     return (int)n;
                 }
 
-                errno = Marshal.GetLastPInvokeError();
+                errno = Marshal.GetLastSystemError();
                 if (!SocketErrors.IsInterrupted(errno))
                 {
                     addressLength = 0;
@@ -191,7 +191,7 @@ internal static unsafe class SocketCalls
                     return (int)n;
                 }
 
-                errno = Marshal.GetLastPInvokeError();
+                errno = Marshal.GetLastSystemError();
                 if (!SocketErrors.IsInterrupted(errno))
                 {
                     queued = -1;
@@ -225,7 +225,7 @@ internal static unsafe class SocketCalls
                     return (int)n;
                 }
 
-                errno = Marshal.GetLastPInvokeError();
+                errno = Marshal.GetLastSystemError();
                 if (!SocketErrors.IsInterrupted(errno))
                 {
                     return -1;
