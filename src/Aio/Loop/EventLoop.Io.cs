@@ -200,6 +200,12 @@ public sealed partial class EventLoop
 
     // ---- sources: descriptors registered once, for as long as they are in use (see IoSource) ---------
 
+    /// <summary>The record of the socket a <c>sock_*</c> call last used, or whose waiting call last
+    /// resumed: a coroutine that receives and then sends, as the seed's echo does, finds its socket's record
+    /// here at both calls (see <see cref="Sockets.SocketWaits.For"/>). Only ever a registered source; cleared
+    /// when that source is replaced or deregistered.</summary>
+    internal Sockets.SocketWaits? RecentSocketWaits;
+
     /// <summary>The source registered for <paramref name="fd"/>, if any.</summary>
     internal IoSource? SourceOf(int fd) => (uint)fd < (uint)_sources.Length ? _sources[fd] : null;
 
@@ -230,6 +236,7 @@ public sealed partial class EventLoop
             // MOD when the closed one's duplicate keeps the description alive).
             previous.IsRegistered = false;
             _sourceCount--;
+            ForgetRecent(previous);
         }
 
         source.Generation = ++_sourceGeneration & 0x3FFF_FFFF;
@@ -270,6 +277,7 @@ public sealed partial class EventLoop
         }
 
         source.IsRegistered = false;
+        ForgetRecent(source);
         int fd = source.Fd;
         if (ReferenceEquals(SourceOf(fd), source))
         {
@@ -279,6 +287,14 @@ public sealed partial class EventLoop
         }
 
         _ioCount = _fds.Count + _sourceCount;
+    }
+
+    private void ForgetRecent(IoSource source)
+    {
+        if (ReferenceEquals(RecentSocketWaits, source))
+        {
+            RecentSocketWaits = null;
+        }
     }
 
     private static ulong TokenOf(IoSource source) => SourceTokenFlag | ((ulong)source.Generation << 32) | (uint)source.Fd;

@@ -47,8 +47,11 @@ internal sealed class SocketWaits : IoSource,
     private const byte SendTo = 5;
     private const byte Connect = 6;
 
-    private readonly ParkingLot _reader = new();
-    private readonly ParkingLot _writer = new();
+    // The waiting receive (or accept) and the waiting send (or connect). A field each rather than a
+    // ParkingLot: there is never more than one waiter in a direction (CheckReaderFree, CheckWriterFree),
+    // and a lot is one more object to reach at every readiness report and every operation.
+    private WaitNode? _reading;
+    private WaitNode? _writing;
 
     private WaitNodePool<int> _intNodes;
     private WaitNodePool<byte[]> _bytesNodes;
@@ -146,6 +149,15 @@ internal sealed class SocketWaits : IoSource,
     /// or writer callbacks.</exception>
     internal static SocketWaits For(EventLoop loop, Socket socket)
     {
+        // The socket last used (or whose wait last resumed) is the one asked for, most of the time: found
+        // without reaching into the Socket for its descriptor, an object of its own not otherwise touched.
+        // Its record is registered still (the loop forgets a replaced or deregistered one).
+        if (loop.RecentSocketWaits is { } recent && ReferenceEquals(recent.Socket, socket))
+        {
+            ObjectDisposedException.ThrowIf(recent._handle.IsClosed, socket);
+            return recent;
+        }
+
         ArgumentNullException.ThrowIfNull(socket);
         int fd = (int)socket.Handle;
         IoSource? source = loop.SourceOf(fd);
@@ -154,6 +166,7 @@ internal sealed class SocketWaits : IoSource,
             // Socket.Handle still gives a disposed socket's number, which another descriptor may have
             // taken since: its record must not make a call on that one.
             ObjectDisposedException.ThrowIf(waits._handle.IsClosed, socket);
+            loop.RecentSocketWaits = waits;
             return waits;
         }
 
@@ -170,6 +183,7 @@ internal sealed class SocketWaits : IoSource,
         socket.Blocking = false;
         var created = new SocketWaits(loop, socket);
         loop.RegisterSource(created);
+        loop.RecentSocketWaits = created;
         return created;
     }
 
@@ -377,8 +391,16 @@ internal sealed class SocketWaits : IoSource,
     /// <summary>Ends the waits on a socket that was closed under them.</summary>
     private void AbortWaiters()
     {
-        _reader.FailAll(static () => new SocketException((int)SocketError.OperationAborted));
-        _writer.FailAll(static () => new SocketException((int)SocketError.OperationAborted));
+        if (_reading is { } reader)
+        {
+            FailWaiter(ref _reading, reader, new SocketException((int)SocketError.OperationAborted));
+        }
+
+        if (_writing is { } writer)
+        {
+            FailWaiter(ref _writing, writer, new SocketException((int)SocketError.OperationAborted));
+        }
+
         _readBuffer = default;
         _writeData = default;
         _writeAddress = null;
@@ -400,7 +422,7 @@ internal sealed class SocketWaits : IoSource,
             return;
         }
 
-        if (Readable && _reader.First is { } reader)
+        if (Readable && _reading is { } reader)
         {
             ServeReader(reader);
         }
@@ -410,7 +432,7 @@ internal sealed class SocketWaits : IoSource,
             TurnEdgeTriggered();
         }
 
-        if (Writable && _writer.First is { } writer)
+        if (Writable && _writing is { } writer)
         {
             ServeWriter(writer);
         }
@@ -445,12 +467,12 @@ internal sealed class SocketWaits : IoSource,
                 if (TryReceive(_readBuffer.Span, out int received, out SocketError error))
                 {
                     Filled(node, received);
-                    Finish(_reader, (WaitNode<int>)node, received);
+                    Finish(ref _reading, (WaitNode<int>)node, received);
                 }
                 else if (error != SocketError.WouldBlock)
                 {
                     _readBuffer = default;
-                    FailWaiter(_reader, node, new SocketException((int)error));
+                    FailWaiter(ref _reading, node, new SocketException((int)error));
                 }
 
                 break;
@@ -460,11 +482,11 @@ internal sealed class SocketWaits : IoSource,
             {
                 if (TryReceiveBytes(_readLimit, out byte[]? data, out SocketError error))
                 {
-                    Finish(_reader, (WaitNode<byte[]>)node, data!);
+                    Finish(ref _reading, (WaitNode<byte[]>)node, data!);
                 }
                 else if (error != SocketError.WouldBlock)
                 {
-                    FailWaiter(_reader, node, new SocketException((int)error));
+                    FailWaiter(ref _reading, node, new SocketException((int)error));
                 }
 
                 break;
@@ -475,12 +497,12 @@ internal sealed class SocketWaits : IoSource,
                 if (TryReceiveFrom(_readBuffer.Span, out SocketReceiveFromResult result, out int errno))
                 {
                     Filled(node, result.ReceivedBytes);
-                    Finish(_reader, (WaitNode<SocketReceiveFromResult>)node, result);
+                    Finish(ref _reading, (WaitNode<SocketReceiveFromResult>)node, result);
                 }
                 else if (!SocketErrors.IsWouldBlock(errno))
                 {
                     _readBuffer = default;
-                    FailWaiter(_reader, node, SocketErrors.Exception(errno));
+                    FailWaiter(ref _reading, node, SocketErrors.Exception(errno));
                 }
 
                 break;
@@ -490,11 +512,11 @@ internal sealed class SocketWaits : IoSource,
             {
                 if (TryAccept(out (Socket, EndPoint) accepted, out int errno))
                 {
-                    Finish(_reader, (WaitNode<(Socket, EndPoint)>)node, accepted);
+                    Finish(ref _reading, (WaitNode<(Socket, EndPoint)>)node, accepted);
                 }
                 else if (!SocketErrors.IsWouldBlock(errno))
                 {
-                    FailWaiter(_reader, node, SocketErrors.Exception(errno));
+                    FailWaiter(ref _reading, node, SocketErrors.Exception(errno));
                 }
 
                 break;
@@ -520,11 +542,11 @@ internal sealed class SocketWaits : IoSource,
                 if (errno != 0)
                 {
                     _writeData = default;
-                    FailWaiter(_writer, node, SocketErrors.Exception(errno));
+                    FailWaiter(ref _writing, node, SocketErrors.Exception(errno));
                     return;
                 }
 
-                Finish(_writer, (WaitNode<int>)node, 0);
+                Finish(ref _writing, (WaitNode<int>)node, 0);
                 break;
             }
 
@@ -534,13 +556,13 @@ internal sealed class SocketWaits : IoSource,
                 {
                     _writeData = default;
                     _writeAddress = null;
-                    Finish(_writer, (WaitNode<int>)node, sent);
+                    Finish(ref _writing, (WaitNode<int>)node, sent);
                 }
                 else if (!SocketErrors.IsWouldBlock(errno))
                 {
                     _writeData = default;
                     _writeAddress = null;
-                    FailWaiter(_writer, node, SocketErrors.Exception(errno));
+                    FailWaiter(ref _writing, node, SocketErrors.Exception(errno));
                 }
 
                 break;
@@ -551,11 +573,11 @@ internal sealed class SocketWaits : IoSource,
                 var error = (SocketError)(int)Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
                 if (error == SocketError.Success)
                 {
-                    Finish(_writer, (WaitNode<int>)node, 0);
+                    Finish(ref _writing, (WaitNode<int>)node, 0);
                 }
                 else
                 {
-                    FailWaiter(_writer, node, new SocketException((int)error));
+                    FailWaiter(ref _writing, node, new SocketException((int)error));
                 }
 
                 break;
@@ -728,14 +750,16 @@ internal sealed class SocketWaits : IoSource,
     private WaitNode<T> ParkReader<T>(WaitNode<T> node, byte role)
     {
         node.Role = role;
-        _reader.Park(node);
+        node.Status = WaitNode.Waiting;
+        _reading = node;
         return node;
     }
 
     private WaitNode<T> ParkWriter<T>(WaitNode<T> node, byte role)
     {
         node.Role = role;
-        _writer.Park(node);
+        node.Status = WaitNode.Waiting;
+        _writing = node;
         if (_levelTriggered && !_watchingWrites)
         {
             _watchingWrites = true;
@@ -748,7 +772,7 @@ internal sealed class SocketWaits : IoSource,
     private void CheckReaderFree()
     {
         // Checked before the system call too: a second receive must not take data meant for the first.
-        if (_reader.First is not null)
+        if (_reading is not null)
         {
             throw new InvalidOperationException(
                 "Another task is already receiving from (or accepting on) this socket; a socket serves one receive at a time.");
@@ -757,22 +781,22 @@ internal sealed class SocketWaits : IoSource,
 
     private void CheckWriterFree()
     {
-        if (_writer.First is not null)
+        if (_writing is not null)
         {
             throw new InvalidOperationException("Another task is already sending on this socket; a socket serves one send at a time.");
         }
     }
 
-    private static void Finish<T>(ParkingLot lot, WaitNode<T> node, T result)
+    private static void Finish<T>(ref WaitNode? waiting, WaitNode<T> node, T result)
     {
-        lot.Remove(node);
+        waiting = null;
         node.Value = result;
         node.Grant();
     }
 
-    private static void FailWaiter(ParkingLot lot, WaitNode node, Exception error)
+    private static void FailWaiter(ref WaitNode? waiting, WaitNode node, Exception error)
     {
-        lot.Remove(node);
+        waiting = null;
         node.Fail(error);
     }
 
@@ -834,6 +858,7 @@ internal sealed class SocketWaits : IoSource,
 
     int IWaitOwner<int>.OnGranted(WaitNode<int> node)
     {
+        Loop.RecentSocketWaits = this;
         if (_filledBy is not null)
         {
             ForgetFilled();
@@ -842,7 +867,12 @@ internal sealed class SocketWaits : IoSource,
         return node.Value;
     }
 
-    byte[] IWaitOwner<byte[]>.OnGranted(WaitNode<byte[]> node) => node.Value!;
+    byte[] IWaitOwner<byte[]>.OnGranted(WaitNode<byte[]> node)
+    {
+        // The coroutine resumes and will likely make its next call on this socket (see For).
+        Loop.RecentSocketWaits = this;
+        return node.Value!;
+    }
 
     (Socket, EndPoint) IWaitOwner<(Socket, EndPoint)>.OnGranted(WaitNode<(Socket, EndPoint)> node) => node.Value;
 
@@ -856,17 +886,19 @@ internal sealed class SocketWaits : IoSource,
     {
         // Nothing was received into the buffer, nothing accepted: forget the operation's parameters so
         // the buffer is not touched after the task moved on.
-        if (ReferenceEquals(node.Lot, _reader))
+        if (ReferenceEquals(node, _reading))
         {
+            _reading = null;
             _readBuffer = default;
         }
         else
         {
+            _writing = null;
             _writeData = default;
             _writeAddress = null;
         }
 
-        node.LeaveCancelled(message);
+        node.EndCancelled(message);
         return true;
     }
 

@@ -78,6 +78,13 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     internal void LeaveCancelled(string? message)
     {
         Lot!.Remove(this);
+        EndCancelled(message);
+    }
+
+    /// <summary>Ends a waiting node with a cancellation; for an owner that keeps its waiter without a
+    /// lot (a socket's one receive and one send), which has already forgotten it.</summary>
+    internal void EndCancelled(string? message)
+    {
         Status = Cancelled;
         CancelMessage = message;
         Wake();

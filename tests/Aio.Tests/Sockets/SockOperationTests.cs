@@ -315,10 +315,12 @@ public sealed class SockOperationTests
                 waiting.Cancel();
                 await AioAssert.ThrowsAsync<CancelledException>(waiting);
 
+                // The next receive can start at once, before anything arrives: the cancelled one has left.
+                ValueTask<byte[]> next = loop.SockRecvAsync(b, 8);
                 a.Send("late"u8);
                 await AsyncIO.Sleep(0.01);
                 Assert.All(buffer, x => Assert.Equal(0, x));
-                Assert.Equal("late"u8.ToArray(), await loop.SockRecvAsync(b, 8));
+                Assert.Equal("late"u8.ToArray(), await next);
             }
         }));
     }
@@ -568,6 +570,41 @@ public sealed class SockOperationTests
         {
             File.Delete(decoyPath);
         }
+    }
+
+    [Fact]
+    public void ASocketATransportTookOver_RefusesLoopSocketOperations_AndTheTransportGetsTheBytes()
+    {
+        int before = Descriptors.Before();
+        LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
+        {
+            var (client, server) = LoopbackSockets.Pair();
+            using (client)
+            {
+                // The socket the loop used last: its record is the one a next call would find first.
+                client.Send("x"u8);
+                Assert.Equal("x"u8.ToArray(), await loop.SockRecvAsync(server, 1));
+
+                // A transport takes the socket over: the descriptor is the transport's from now on.
+                var log = new List<string>();
+                var recorder = new Net.TransportTests.Recorder(log);
+                var (transport, _) = loop.ConnectAcceptedSocket(() => recorder, server);
+                await recorder.Made;
+                client.Send("for the transport"u8);
+
+                InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() => loop.SockRecvAsync(server, 64));
+                Assert.Contains("is used by", refused.Message);
+                while (recorder.Text.Length < "for the transport".Length)
+                {
+                    await AsyncIO.Sleep(0.01);
+                }
+
+                Assert.Equal("for the transport", recorder.Text);
+                transport.Close();
+                await recorder.Lost;
+            }
+        }));
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
