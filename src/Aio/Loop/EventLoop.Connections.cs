@@ -64,8 +64,23 @@ public sealed partial class EventLoop
 
         try
         {
+            bool hints = CacheHints.Enabled;
             for (int i = 0; i < gathered.Count; i++)
             {
+                if (hints)
+                {
+                    // As the ready queue does: two transports ahead the transport, the next one its parts.
+                    if (i + 2 < gathered.Count)
+                    {
+                        CacheHints.Prefetch(gathered[i + 2], 3);
+                    }
+
+                    if (i + 1 < gathered.Count)
+                    {
+                        gathered[i + 1].PrefetchParts();
+                    }
+                }
+
                 gathered[i].SendGathered();
             }
         }

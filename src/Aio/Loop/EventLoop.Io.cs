@@ -325,6 +325,24 @@ public sealed partial class EventLoop
     /// <summary>Turns readiness into ready-queue entries, as asyncio's <c>_process_events</c> does.</summary>
     private sealed class IoSink(EventLoop loop) : IReadinessSink
     {
+        public void Prefetch(ulong token, int level)
+        {
+            if ((token & SourceTokenFlag) == 0)
+            {
+                return;
+            }
+
+            IoSource? source = loop.SourceOf((int)(uint)token);
+            if (level == 0)
+            {
+                CacheHints.Prefetch(source, 3);
+            }
+            else
+            {
+                source?.PrefetchParts(level);
+            }
+        }
+
         public void OnReady(ulong token, IoInterest ready)
         {
             if ((token & SourceTokenFlag) != 0)

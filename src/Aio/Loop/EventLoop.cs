@@ -304,8 +304,14 @@ public sealed partial class EventLoop : IDisposable
                 return;
             }
 
+            bool hints = CacheHints.Enabled;
             while (n-- > 0)
             {
+                if (hints)
+                {
+                    Ready.PrefetchAhead();
+                }
+
                 ReadyItem item = Ready.Dequeue();
                 if (item.Callback is null)
                 {

@@ -84,6 +84,9 @@ internal struct ByteQueue
     /// <summary>Whether the queue has an array of its own.</summary>
     internal readonly bool HasArray => _bytes is not null;
 
+    /// <summary>The array the bytes are in, if any, to warm up its cache line before use.</summary>
+    internal readonly byte[]? PeekArray() => _bytes;
+
     /// <summary>Gives an empty queue <paramref name="array"/> to fill (one lent by a pool).</summary>
     /// <param name="array">The array.</param>
     internal void Adopt(byte[] array)

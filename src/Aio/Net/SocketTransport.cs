@@ -188,6 +188,15 @@ internal sealed class SocketTransport : Transport
 
     /// <summary>Sends the bytes gathered during the batch (the loop calls this when the batch ends); what
     /// the kernel does not take waits for writability, as a write's rest does.</summary>
+    /// <summary>Starts loading what reading and sending touch besides the transport itself: the handle,
+    /// the protocol, the write buffer's array. See <see cref="CacheHints"/>.</summary>
+    internal void PrefetchParts()
+    {
+        CacheHints.Prefetch(_handle);
+        CacheHints.Prefetch(_protocol, 2);
+        CacheHints.Prefetch(_buffer.PeekArray());
+    }
+
     internal void SendGathered()
     {
         if (!_gathered)
@@ -483,6 +492,18 @@ internal sealed class SocketTransport : Transport
     private sealed class Source(SocketTransport transport) : TransportSource(transport._loop, transport._socket)
     {
         internal override void OnReady(IoInterest ready) => transport.OnReady();
+
+        internal override void PrefetchParts(int level)
+        {
+            if (level == 1)
+            {
+                CacheHints.Prefetch(transport, 3);
+            }
+            else
+            {
+                transport.PrefetchParts();
+            }
+        }
 
         private protected override void NotifyConnectionMade() => transport._protocol.MadeWith(transport);
 

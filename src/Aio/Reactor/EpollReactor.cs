@@ -131,6 +131,16 @@ internal sealed unsafe class EpollReactor : IReactor
                 ready |= IoInterest.Hangup;
             }
 
+            if (CacheHints.Enabled)
+            {
+                // Three reports ahead, the object; two ahead, what it references; the next one, a step
+                // further: by the time a report is handled, all of it has had two reports' time to arrive.
+                for (int ahead = Math.Min(3, n - 1 - i); ahead > 0; ahead--)
+                {
+                    sink.Prefetch(*(ulong*)(p + (ahead * s_eventSize) + s_dataOffset), 3 - ahead);
+                }
+            }
+
             sink.OnReady(token, ready);
             reported++;
         }

@@ -46,4 +46,11 @@ internal interface IReadinessSink
     /// <param name="token">The token given at registration.</param>
     /// <param name="ready">Which readiness occurred; errors and hang-ups report as both.</param>
     void OnReady(ulong token, IoInterest ready);
+
+    /// <summary>A report still to come: start loading what handling it will touch first. Called three
+    /// reports ahead with <paramref name="level"/> 0 (the object the report is for), then once per report
+    /// nearer with the next level, so that each level reads only what the one before asked for.</summary>
+    /// <param name="token">The token given at registration.</param>
+    /// <param name="level">0 for the object itself; 1 and on for what it references, a step further each.</param>
+    void Prefetch(ulong token, int level);
 }

@@ -64,4 +64,12 @@ internal abstract class IoSource
     /// <summary>The reactor reported a change of readiness. The flags are already updated.</summary>
     /// <param name="ready">What became ready; an error or hang-up reports as both.</param>
     internal abstract void OnReady(IoInterest ready);
+
+    /// <summary>Starts loading what <see cref="OnReady"/> touches first besides the source itself:
+    /// the objects it references at <paramref name="level"/> 1, those they reference at 2. See
+    /// <see cref="IReadinessSink.Prefetch"/>; each level may read what the level before asked for.</summary>
+    /// <param name="level">1 or 2.</param>
+    internal virtual void PrefetchParts(int level)
+    {
+    }
 }

@@ -444,6 +444,16 @@ internal sealed class SocketWaits : IoSource,
         }
     }
 
+    /// <inheritdoc/>
+    internal override void PrefetchParts(int level)
+    {
+        if (level == 1)
+        {
+            CacheHints.Prefetch(_handle);
+            CacheHints.Prefetch(_reading, 3);
+        }
+    }
+
     /// <summary>Registers the socket edge-triggered for reading and writing from now on; see the remarks.</summary>
     private void TurnEdgeTriggered()
     {

@@ -58,6 +58,14 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     /// <summary>The exception a failed wait throws.</summary>
     internal Exception? Error;
 
+    /// <summary>The suspended coroutine to resume, when the waiter is one that awaits the wait directly
+    /// (see <see cref="WaitNode{TResult}.OnCompleted"/>). Here rather than in the generic class so that the
+    /// ready queue can reach it, to warm it up, without knowing the result type.</summary>
+    private protected AioTask? _box;
+
+    /// <summary>The coroutine the wait will resume, if one awaits it directly.</summary>
+    internal AioTask? ResumesBox => _box;
+
     /// <summary>The primitive that decides what cancelling, granting and abandoning this wait mean.</summary>
     internal abstract IWaitOwner Owner { get; }
 

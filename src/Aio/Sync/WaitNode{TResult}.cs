@@ -25,8 +25,6 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     /// <summary>The task of a waiter that is not a coroutine awaiting directly (see <see cref="WaitingTask"/>).</summary>
     private TaskCore? _task;
 
-    /// <summary>The suspended coroutine to resume, when the waiter is one (see <see cref="OnCompleted"/>).</summary>
-    private AioTask? _box;
 
     /// <summary>The continuation resumes with no synchronization context (see
     /// <see cref="WaitNode.ResumeWithoutContext"/>).</summary>
