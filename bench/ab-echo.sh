@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Compares echo servers in paired windows (bench/echo/c/pairgen.c): every server is started once and
+# keeps its connections, and they take turns of one window each, ABBA, so that a server and the first
+# one named (the reference) always meet the machine in the same state. For deciding whether a change to
+# Aio helped, where bench/compare-echo.sh's whole-run rounds are too noisy: its rounds' ratios spread
+# over ±20%, paired windows' over a few percent.
+#
+#   bench/ab-echo.sh c-epoll aio-sock aio-streams           # Aio's modes against the C server
+#   bench/ab-echo.sh aio-sock@/path/to/other/checkout aio-sock
+#                                                            # another build of the same mode
+#   bench/ab-echo.sh aio-sock DOTNET_GCgen0size=0x4000000:aio-sock
+#                                                            # the same build with different settings
+#
+# A server is c-epoll, or aio-MODE (examples/EchoServer of this checkout, MODE one of sock, streams,
+# protocol), or aio-MODE@DIR (examples/EchoServer of the checkout at DIR, which this script builds), each
+# optionally preceded by NAME=VALUE[,NAME=VALUE...]: for the environment it runs in. Servers are pinned
+# to CPU 1, the load generator to CPU 0, as in bench/compare-echo.sh.
+#
+# AB_WORKLOADS picks the workloads (default "pingpong-100x1k pingpong-1000x64"), AB_PAIRS the measured
+# pairs of windows per workload (default 20), AB_WINDOW_MS the window (default 1000). Prints one markdown
+# table per workload: each server's median window, the median and quartiles of its in-pair ratio to the
+# reference, and its user and kernel CPU time per message (means over the windows). Raw lines go to
+# bench/results/ab-echo-<date>.jsonl. Exits non-zero if a build, a server or the load generator fails;
+# every process it started is stopped first.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PYTHON=/usr/bin/python3
+SERVER_CPU=1
+LOADGEN_CPU=0
+BASE_PORT=${AB_BASE_PORT:-27600}
+WORKLOADS=${AB_WORKLOADS:-"pingpong-100x1k pingpong-1000x64"}
+PAIRS=${AB_PAIRS:-20}
+WINDOW_MS=${AB_WINDOW_MS:-1000}
+START_SECONDS=30
+
+log() { printf '%s\n' "$*" >&2; }
+
+if [ $# -lt 2 ]; then
+    log "usage: bench/ab-echo.sh REFERENCE SERVER... (see the comment at the top)"
+    exit 2
+fi
+for workload in $WORKLOADS; do
+    case "$workload" in
+        pingpong-100x1k | pingpong-1000x64) ;;
+        *) log "error: unknown workload $workload (pingpong-100x1k, pingpong-1000x64)"; exit 2 ;;
+    esac
+done
+case "$PAIRS$WINDOW_MS" in
+    *[!0-9]*) log "error: AB_PAIRS and AB_WINDOW_MS must be numbers"; exit 2 ;;
+esac
+
+if ! command -v gcc >/dev/null 2>&1 || ! command -v taskset >/dev/null 2>&1 || ! command -v "$PYTHON" >/dev/null 2>&1; then
+    SUDO=
+    if [ "$(id -u)" -ne 0 ]; then
+        SUDO=sudo
+    fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev util-linux python3 >&2
+fi
+
+# Each workload opens its connections for every server at once.
+NEED_FDS=$(( $# * 1000 + 1024 ))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$NEED_FDS" ]; then
+    ulimit -n "$NEED_FDS"
+fi
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log "== building the C echo server, the load generators (gcc -O2) and examples/EchoServer"
+gcc -O2 -Wall -Wextra -o "$WORK/epoll_echo" "$ROOT/bench/echo/c/epoll_echo.c"
+gcc -O2 -Wall -Wextra -o "$WORK/loadgen" "$ROOT/bench/echo/c/loadgen.c"
+gcc -O2 -Wall -Wextra -o "$WORK/pairgen" "$ROOT/bench/echo/c/pairgen.c"
+declare -A BUILT
+build_echo_server() {
+    if [ -z "${BUILT[$1]:-}" ]; then
+        dotnet build "$1/examples/EchoServer" -c Release -nologo -v quiet >&2
+        BUILT[$1]=1
+    fi
+}
+
+# Starts server spec $1 on port $2; its pid goes to PIDS.
+start() {
+    local spec=$1 port=$2 env=() name dir
+    if [[ "$spec" == *=*:* ]]; then
+        IFS=, read -r -a env <<< "${spec%%:*}"
+        spec=${spec#*:}
+    fi
+    name=${spec%%@*}
+    dir=$ROOT
+    if [[ "$spec" == *@* ]]; then
+        dir=${spec#*@}
+    fi
+    case "$name" in
+        c-epoll) taskset -c "$SERVER_CPU" env "${env[@]}" "$WORK/epoll_echo" "$port" > "$WORK/$port.log" 2>&1 & ;;
+        aio-sock | aio-streams | aio-protocol)
+            build_echo_server "$dir"
+            taskset -c "$SERVER_CPU" env "${env[@]}" DOTNET_TC_CallCountingDelayMs=0 dotnet \
+                "$dir/examples/EchoServer/bin/Release/net10.0/EchoServer.dll" --port "$port" --mode "${name#aio-}" \
+                > "$WORK/$port.log" 2>&1 & ;;
+        *) log "error: unknown server $spec"; exit 2 ;;
+    esac
+    PIDS+=($!)
+    local deadline=$((SECONDS + START_SECONDS))
+    until timeout 5 "$WORK/loadgen" --idle --port "$port" --conns 1 --duration 0 >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            log "error: $1 did not answer on port $port"
+            tail -n 20 "$WORK/$port.log" >&2 || true
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+mkdir -p "$ROOT/bench/results"
+RESULTS="$ROOT/bench/results/ab-echo-$(date -u +%Y-%m-%dT%H%M%SZ).jsonl"
+SPECS=("$@")
+PORTS=()
+i=0
+for spec in "${SPECS[@]}"; do
+    port=$((BASE_PORT + i))
+    i=$((i + 1))
+    log "== starting $spec (taskset -c $SERVER_CPU, port $port)"
+    start "$spec" "$port"
+    PORTS+=("$port")
+done
+
+for workload in $WORKLOADS; do
+    case "$workload" in
+        pingpong-100x1k) conns=100 size=1024 ;;
+        pingpong-1000x64) conns=1000 size=64 ;;
+    esac
+    log "== $workload: $PAIRS pairs of ${WINDOW_MS} ms windows"
+    taskset -c "$LOADGEN_CPU" "$WORK/pairgen" --ports "$(IFS=,; echo "${PORTS[*]}")" \
+        --server-pids "$(IFS=,; echo "${PIDS[*]}")" --conns "$conns" --size "$size" \
+        --window-ms "$WINDOW_MS" --pairs "$PAIRS" > "$WORK/lines.jsonl"
+    sed "s/^{/{\"workload\": \"$workload\", /" "$WORK/lines.jsonl" >> "$RESULTS"
+done
+
+"$PYTHON" - "$RESULTS" "${SPECS[@]}" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+specs = sys.argv[2:]
+def quartiles(values):
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return q[0], statistics.median(values), q[2]
+for workload in dict.fromkeys(r["workload"] for r in rows):
+    mine = [r for r in rows if r["workload"] == workload]
+    by_pair = {}
+    for r in mine:
+        by_pair.setdefault(r["pair"], {})[r["server"]] = r
+    print(f"\n### {workload}, {len(by_pair)} pairs of windows\n")
+    print(f"| server | msgs/s (median window) | vs `{specs[0]}` in pair: median | quartiles | user µs/msg | kernel µs/msg |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for index, spec in enumerate(specs):
+        windows = [pair[index] for pair in by_pair.values() if index in pair]
+        ratios = [pair[index]["msgs_per_sec"] / pair[0]["msgs_per_sec"] for pair in by_pair.values()
+                  if index in pair and 0 in pair and pair[0]["msgs_per_sec"] > 0]
+        low, mid, high = quartiles(ratios)
+        print(f"| `{spec}` | {statistics.median(w['msgs_per_sec'] for w in windows):,.0f} | {mid:.3f} | "
+              f"{low:.3f}–{high:.3f} | {statistics.mean(w['user_us_per_msg'] for w in windows):.3f} | "
+              f"{statistics.mean(w['kernel_us_per_msg'] for w in windows):.3f} |")
+PY
+log "== raw lines: $RESULTS"
