@@ -102,14 +102,22 @@ internal sealed class ReadyQueue
             CacheHints.Prefetch(items[(_head + 3) & mask].State, 3);
         }
 
-        if (count > 2 && items[(_head + 2) & mask].State is Sync.WaitNode second)
+        if (count > 2)
         {
-            CacheHints.Prefetch(second.ResumesBox, 2);
+            ref ReadyItem second = ref items[(_head + 2) & mask];
+            if (ReferenceEquals(second.Arg, Sync.WaitNode.ResumeMarker))
+            {
+                CacheHints.Prefetch(Unsafe.As<Sync.WaitNode>(second.State!).ResumesBox, 2);
+            }
         }
 
-        if (count > 1 && items[(_head + 1) & mask].State is Sync.WaitNode first && first.ResumesBox is { } box)
+        if (count > 1)
         {
-            CacheHints.Prefetch(box._core, 2);
+            ref ReadyItem first = ref items[(_head + 1) & mask];
+            if (ReferenceEquals(first.Arg, Sync.WaitNode.ResumeMarker) && Unsafe.As<Sync.WaitNode>(first.State!).ResumesBox is { } box)
+            {
+                CacheHints.Prefetch(box._core, 2);
+            }
         }
     }
 

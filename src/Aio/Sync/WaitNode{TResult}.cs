@@ -140,7 +140,7 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     {
         if (_continuation is not null || _box is not null)
         {
-            _loop.Ready.Enqueue(s_resume, this, null);
+            _loop.Ready.Enqueue(s_resume, this, ResumeMarker);
         }
     }
 
