@@ -68,12 +68,25 @@ fi
 
 WORK=$(mktemp -d)
 PIDS=()
+# Whether PID $1 has ended: a child that has exited stays a zombie, still signalable, until waited for.
+has_ended() {
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 0
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+# On any exit: SIGTERM to every server, SIGKILL to one still running 10 s later.
 cleanup() {
-    local pid
+    local pid tenths
     for pid in "${PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${PIDS[@]}"; do
+        tenths=100
+        until has_ended "$pid" || [ "$tenths" -eq 0 ]; do
+            sleep 0.1
+            tenths=$((tenths - 1))
+        done
+        kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
     rm -rf "$WORK"
