@@ -3,7 +3,8 @@ namespace Aio.Sync;
 /// <summary>
 /// A FIFO of waiting coroutines, intrusive (the nodes are the links) so that parking, unparking and
 /// leaving on cancellation are all O(1) and allocate nothing. Every waiting primitive is built on it, as
-/// Trio builds its locks on one <c>ParkingLot</c>.
+/// Trio builds its locks on one <c>ParkingLot</c>. (A socket's record of loop socket operations is not:
+/// it has at most one waiter in each direction, and keeps each in a field.)
 /// </summary>
 /// <remarks>Loop thread only.</remarks>
 internal sealed class ParkingLot
