@@ -107,14 +107,14 @@ internal sealed class ReadyQueue
             ref ReadyItem second = ref items[(_head + 2) & mask];
             if (ReferenceEquals(second.Arg, Sync.WaitNode.ResumeMarker))
             {
-                CacheHints.Prefetch(Unsafe.As<Sync.WaitNode>(second.State!).ResumesBox, 2);
+                CacheHints.Prefetch(Unsafe.As<Sync.WaitNode>(second.State!).WaitingCoroutine, 2);
             }
         }
 
         if (count > 1)
         {
             ref ReadyItem first = ref items[(_head + 1) & mask];
-            if (ReferenceEquals(first.Arg, Sync.WaitNode.ResumeMarker) && Unsafe.As<Sync.WaitNode>(first.State!).ResumesBox is { } box)
+            if (ReferenceEquals(first.Arg, Sync.WaitNode.ResumeMarker) && Unsafe.As<Sync.WaitNode>(first.State!).WaitingCoroutine is { } box)
             {
                 CacheHints.Prefetch(box._core, 2);
             }

@@ -186,8 +186,6 @@ internal sealed class SocketTransport : Transport
         _waterMarks.PauseProtocolIfAbove(_buffer.Count, _protocol, _source);
     }
 
-    /// <summary>Sends the bytes gathered during the batch (the loop calls this when the batch ends); what
-    /// the kernel does not take waits for writability, as a write's rest does.</summary>
     /// <summary>Starts loading what reading and sending touch besides the transport itself: the handle,
     /// the protocol, the write buffer's array. See <see cref="CacheHints"/>.</summary>
     internal void PrefetchParts()
@@ -197,6 +195,8 @@ internal sealed class SocketTransport : Transport
         CacheHints.Prefetch(_buffer.PeekArray());
     }
 
+    /// <summary>Sends the bytes gathered during the batch (the loop calls this when the batch ends); what
+    /// the kernel does not take waits for writability, as a write's rest does.</summary>
     internal void SendGathered()
     {
         if (!_gathered)

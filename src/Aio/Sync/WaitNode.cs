@@ -68,9 +68,6 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     /// type check — one more memory read, and a call to the runtime's cast helper, per entry.</summary>
     internal static readonly object ResumeMarker = new();
 
-    /// <summary>The coroutine the wait will resume, if one awaits it directly.</summary>
-    internal AioTask? ResumesBox => _box;
-
     /// <summary>The primitive that decides what cancelling, granting and abandoning this wait mean.</summary>
     internal abstract IWaitOwner Owner { get; }
 
@@ -141,8 +138,9 @@ internal abstract class WaitNode : ICancellableWait, Diagnostics.IDescribedWait
     /// checks, which run at every await.</remarks>
     internal abstract bool TryAwaitBy(AioTask box, short token);
 
-    /// <summary>For the task tree: the coroutine suspended on this wait, when one awaits it directly.</summary>
-    internal virtual AioTask? WaitingCoroutine => null;
+    /// <summary>The coroutine suspended on this wait, when one awaits it directly: for the task tree, and
+    /// for the ready queue's look-ahead.</summary>
+    internal AioTask? WaitingCoroutine => _box;
 
     /// <inheritdoc/>
     string Diagnostics.IDescribedWait.DescribeWait(EventLoop loop) =>

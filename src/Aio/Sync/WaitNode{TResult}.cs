@@ -25,7 +25,6 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     /// <summary>The task of a waiter that is not a coroutine awaiting directly (see <see cref="WaitingTask"/>).</summary>
     private TaskCore? _task;
 
-
     /// <summary>The continuation resumes with no synchronization context (see
     /// <see cref="WaitNode.ResumeWithoutContext"/>).</summary>
     private bool _withoutContext;
@@ -48,8 +47,6 @@ internal sealed class WaitNode<TResult> : WaitNode, IValueTaskSource<TResult>, I
     internal short Version => _version;
 
     internal override IWaitOwner Owner => _owner;
-
-    internal override AioTask? WaitingCoroutine => _box;
 
     /// <summary>The task the wait belongs to: a coroutine's own, or the one that was running when the
     /// continuation was registered. Derived rather than stored for a coroutine, to spare a write at every
