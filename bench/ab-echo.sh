@@ -35,7 +35,7 @@ PAIRS=${AB_PAIRS:-20}
 WINDOW_MS=${AB_WINDOW_MS:-1000}
 START_SECONDS=30
 
-log() { printf '%s\n' "$*" >&2; }
+. "$ROOT/bench/common.sh"
 
 if [ $# -lt 2 ]; then
     log "usage: bench/ab-echo.sh REFERENCE SERVER... (see the comment at the top)"
@@ -68,25 +68,16 @@ fi
 
 WORK=$(mktemp -d)
 PIDS=()
-# Whether PID $1 has ended: a child that has exited stays a zombie, still signalable, until waited for.
-has_ended() {
-    local state
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 0
-    [ -z "$state" ] || [ "$state" = Z ]
-}
 # On any exit: SIGTERM to every server, SIGKILL to one still running 10 s later.
 cleanup() {
-    local pid tenths
+    local pid
     for pid in "${PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${PIDS[@]}"; do
-        tenths=100
-        until has_ended "$pid" || [ "$tenths" -eq 0 ]; do
-            sleep 0.1
-            tenths=$((tenths - 1))
-        done
-        kill -KILL "$pid" 2>/dev/null || true
+        if ! wait_ended "$pid" 10; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
         wait "$pid" 2>/dev/null || true
     done
     rm -rf "$WORK"

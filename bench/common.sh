@@ -23,3 +23,23 @@ run_impl() {
     log "   $impl took $((SECONDS - started)) s"
     tag_results "$impl"
 }
+
+# Whether PID has ended: a child that has exited stays a zombie, still signalable, until waited for.
+has_ended() {
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 0
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
+# Waits up to $2 seconds for PID $1 to end; fails if it has not.
+wait_ended() {
+    local pid=$1 tenths=$(($2 * 10))
+    while [ "$tenths" -gt 0 ]; do
+        if has_ended "$pid"; then
+            return 0
+        fi
+        sleep 0.1
+        tenths=$((tenths - 1))
+    done
+    has_ended "$pid"
+}
