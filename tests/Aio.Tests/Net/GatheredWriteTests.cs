@@ -33,7 +33,7 @@ public sealed class GatheredWriteTests
             }), "127.0.0.1", 0);
             await loop.SockConnectAsync(client, server.Sockets[0].LocalEndPoint!);
             await loop.SockSendAllAsync(client, "go"u8.ToArray());
-            Assert.Equal("one two three", Encoding.ASCII.GetString(await ReceiveExactly(loop, client, 13)));
+            Assert.Equal("one two three", Encoding.ASCII.GetString(await LoopbackSockets.ReceiveExactly(loop, client, 13)));
 
             // The array they were gathered in went back to the loop: a busy connection keeps no write
             // buffer between messages.
@@ -102,7 +102,7 @@ public sealed class GatheredWriteTests
             }), "127.0.0.1", 0);
             await loop.SockConnectAsync(client, server.Sockets[0].LocalEndPoint!);
             await loop.SockSendAllAsync(client, "go"u8.ToArray());
-            Assert.Equal(writes * size, (await ReceiveExactly(loop, client, writes * size)).Length);
+            Assert.Equal(writes * size, (await LoopbackSockets.ReceiveExactly(loop, client, writes * size)).Length);
             client.Dispose();
         }));
 
@@ -111,19 +111,6 @@ public sealed class GatheredWriteTests
     }
 
     private static Socket NewClient() => new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-
-    private static async Coroutine<byte[]> ReceiveExactly(EventLoop loop, Socket socket, int length)
-    {
-        var got = new List<byte>();
-        while (got.Count < length)
-        {
-            byte[] part = await loop.SockRecvAsync(socket, length - got.Count);
-            Assert.NotEmpty(part);
-            got.AddRange(part);
-        }
-
-        return [.. got];
-    }
 
     private static async Coroutine<byte[]> ReceiveToEnd(EventLoop loop, Socket socket)
     {

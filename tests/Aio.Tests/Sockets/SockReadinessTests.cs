@@ -203,7 +203,7 @@ public sealed class SockReadinessTests
                 Assert.False(sender.IsDone, "1 MiB cannot fit in the socket buffers: the send must wait");
                 Assert.True(WaitsOf(loop, a).WatchesWrites);
 
-                Assert.Equal(data, await ReceiveExactly(loop, b, data.Length));
+                Assert.Equal(data, await LoopbackSockets.ReceiveExactly(loop, b, data.Length));
                 await sender;
 
                 // A writable socket that level triggering still watched would be reported at every poll.
@@ -215,7 +215,7 @@ public sealed class SockReadinessTests
                 sender = AsyncIO.CreateTask(async () => await loop.SockSendAllAsync(a, data));
                 await AsyncIO.Sleep(0.01);
                 Assert.False(sender.IsDone);
-                Assert.Equal(data, await ReceiveExactly(loop, b, data.Length));
+                Assert.Equal(data, await LoopbackSockets.ReceiveExactly(loop, b, data.Length));
                 await sender;
             }
         }));
@@ -306,20 +306,6 @@ public sealed class SockReadinessTests
             }
         }));
         Descriptors.AssertBackTo(before);
-    }
-
-    private static async Coroutine<byte[]> ReceiveExactly(EventLoop loop, Socket socket, int length)
-    {
-        byte[] received = new byte[length];
-        int got = 0;
-        while (got < length)
-        {
-            int n = await loop.SockRecvIntoAsync(socket, received.AsMemory(got, Math.Min(64 * 1024, length - got)));
-            Assert.NotEqual(0, n);
-            got += n;
-        }
-
-        return received;
     }
 
     /// <summary>Sends one byte from <paramref name="peer"/> and receives it on <paramref name="socket"/>

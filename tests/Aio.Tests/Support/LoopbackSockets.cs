@@ -27,6 +27,22 @@ public static class LoopbackSockets
         server.NoDelay = true;
         return (client, server);
     }
+
+    /// <summary>Receives exactly <paramref name="length"/> bytes on <paramref name="socket"/> with the
+    /// loop's <c>sock_recv_into</c>; the peer closing first fails the test.</summary>
+    public static async Coroutine<byte[]> ReceiveExactly(EventLoop loop, Socket socket, int length)
+    {
+        byte[] received = new byte[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = await loop.SockRecvIntoAsync(socket, received.AsMemory(got, Math.Min(64 * 1024, length - got)));
+            Assert.NotEqual(0, n);
+            got += n;
+        }
+
+        return received;
+    }
 }
 
 /// <summary>The process's open file descriptors, to check that a test leaked none.</summary>
