@@ -11,17 +11,20 @@
 #   bench/ab-echo.sh aio-sock DOTNET_GCgen0size=0x4000000:aio-sock
 #                                                            # the same build with different settings
 #
-# A server is c-epoll, or aio-MODE (examples/EchoServer of this checkout, MODE one of sock, streams,
-# protocol), or aio-MODE@DIR (examples/EchoServer of the checkout at DIR, which this script builds), each
-# optionally preceded by NAME=VALUE[,NAME=VALUE...]: for the environment it runs in. Servers are pinned
-# to CPU 1, the load generator to CPU 0, as in bench/compare-echo.sh.
+# A server is any of bench/compare-echo.sh's (c-epoll, dotnet-threadpool, asyncio-MODE, uvloop-MODE,
+# aio-MODE; MODE one of sock, streams, protocol), or aio-MODE@DIR (examples/EchoServer of the checkout
+# at DIR, which this script builds), each optionally preceded by NAME=VALUE[,NAME=VALUE...]: for the
+# environment it runs in. Servers are pinned to CPU 1, the load generator to CPU 0, as in
+# bench/compare-echo.sh. A pair is one turn of every server named, so with more than two servers each
+# window of a server is at most a few windows away from one of the reference.
 #
 # AB_WORKLOADS picks the workloads (default "pingpong-100x1k pingpong-1000x64"), AB_PAIRS the measured
-# pairs of windows per workload (default 20), AB_WINDOW_MS the window (default 1000). Prints one markdown
-# table per workload: each server's median window, the median and quartiles of its in-pair ratio to the
-# reference, and its user and kernel CPU time per message (means over the windows). Raw lines go to
-# bench/results/ab-echo-<date>.jsonl. Exits non-zero if a build, a server or the load generator fails;
-# every process it started is stopped first.
+# pairs of windows per workload (default 20), AB_WINDOW_MS the window (default 1000), AB_BASE_PORT the
+# first server's port (default 27600, the next ones follow). Prints one markdown table per workload:
+# each server's median window, the median and quartiles of its in-pair ratio to the reference, and its
+# user and kernel CPU time per message (means over the windows). Raw lines go to
+# bench/results/ab-echo-<date>.jsonl, or to AB_RESULTS. Exits non-zero if a build, a server or the load
+# generator fails; every process it started is stopped first.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,13 +54,19 @@ case "$PAIRS$WINDOW_MS" in
     *[!0-9]*) log "error: AB_PAIRS and AB_WINDOW_MS must be numbers"; exit 2 ;;
 esac
 
-if ! command -v gcc >/dev/null 2>&1 || ! command -v taskset >/dev/null 2>&1 || ! command -v "$PYTHON" >/dev/null 2>&1; then
+# uvloop only when a uvloop server is named.
+NEEDS_UVLOOP=0
+case " $* " in
+    *uvloop-*) NEEDS_UVLOOP=1 ;;
+esac
+if ! command -v gcc >/dev/null 2>&1 || ! command -v taskset >/dev/null 2>&1 || ! command -v "$PYTHON" >/dev/null 2>&1 \
+    || { [ "$NEEDS_UVLOOP" = 1 ] && ! "$PYTHON" -c 'import uvloop' >/dev/null 2>&1; }; then
     SUDO=
     if [ "$(id -u)" -ne 0 ]; then
         SUDO=sudo
     fi
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev util-linux python3 >&2
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev util-linux python3 python3-uvloop >&2
 fi
 
 # Each workload opens its connections for every server at once.
@@ -95,6 +104,12 @@ build_echo_server() {
         BUILT[$1]=1
     fi
 }
+build_dotnet_server() {
+    if [ -z "${BUILT[dotnet-threadpool]:-}" ]; then
+        dotnet build "$ROOT/bench/EchoDotnet/EchoDotnet.csproj" -c Release -nologo -v quiet >&2
+        BUILT[dotnet-threadpool]=1
+    fi
+}
 
 # Starts server spec $1 on port $2; its pid goes to PIDS.
 start() {
@@ -109,14 +124,14 @@ start() {
         dir=${spec#*@}
     fi
     case "$name" in
-        c-epoll) taskset -c "$SERVER_CPU" env "${env[@]}" "$WORK/epoll_echo" "$port" > "$WORK/$port.log" 2>&1 & ;;
-        aio-sock | aio-streams | aio-protocol)
-            build_echo_server "$dir"
-            taskset -c "$SERVER_CPU" env "${env[@]}" DOTNET_TC_CallCountingDelayMs=0 dotnet \
-                "$dir/examples/EchoServer/bin/Release/net10.0/EchoServer.dll" --port "$port" --mode "${name#aio-}" \
-                > "$WORK/$port.log" 2>&1 & ;;
-        *) log "error: unknown server $spec"; exit 2 ;;
+        aio-*) build_echo_server "$dir" ;;
+        dotnet-threadpool) build_dotnet_server ;;
     esac
+    if ! echo_server_command "$name" "$port" "$dir"; then
+        log "error: unknown server $spec"
+        exit 2
+    fi
+    taskset -c "$SERVER_CPU" env "${env[@]}" "${COMMAND[@]}" > "$WORK/$port.log" 2>&1 &
     PIDS+=($!)
     local deadline=$((SECONDS + START_SECONDS))
     until timeout 5 "$WORK/loadgen" --idle --port "$port" --conns 1 --duration 0 >/dev/null 2>&1; do
@@ -130,7 +145,7 @@ start() {
 }
 
 mkdir -p "$ROOT/bench/results"
-RESULTS="$ROOT/bench/results/ab-echo-$(date -u +%Y-%m-%dT%H%M%SZ).jsonl"
+RESULTS=${AB_RESULTS:-"$ROOT/bench/results/ab-echo-$(date -u +%Y-%m-%dT%H%M%SZ).jsonl"}
 SPECS=("$@")
 PORTS=()
 i=0

@@ -43,3 +43,25 @@ wait_ended() {
     done
     has_ended "$pid"
 }
+
+# The command line of echo server $1 listening on port $2, into the array COMMAND; fails for a name it
+# does not know. aio-MODE runs examples/EchoServer of the checkout at $3 (default ROOT). The caller sets
+# ROOT, PYTHON and WORK, and has built what the server needs: $WORK/epoll_echo (bench/echo/c/epoll_echo.c),
+# bench/EchoDotnet, examples/EchoServer.
+echo_server_command() {
+    local name=$1 port=$2 dir=${3:-$ROOT}
+    # The .NET servers start with the JIT's tier-up delay removed, as bench/Aio.Bench runs itself (see
+    # SelfProcess.cs): on one core that delay keeps hot code half-compiled for seconds, a start-up effect
+    # a short warm-up would otherwise measure.
+    local dotnet=(env DOTNET_TC_CallCountingDelayMs=0 dotnet)
+    local python=("$PYTHON" "$ROOT/bench/echo/python/echo_server.py" --port "$port")
+    case "$name" in
+        c-epoll) COMMAND=("$WORK/epoll_echo" "$port") ;;
+        dotnet-threadpool) COMMAND=("${dotnet[@]}" "$ROOT/bench/EchoDotnet/bin/Release/net10.0/EchoDotnet.dll" --port "$port") ;;
+        asyncio-sock | asyncio-streams | asyncio-protocol) COMMAND=("${python[@]}" --mode "${name#asyncio-}") ;;
+        uvloop-sock | uvloop-streams | uvloop-protocol) COMMAND=("${python[@]}" --mode "${name#uvloop-}" --uvloop) ;;
+        aio-sock | aio-streams | aio-protocol)
+            COMMAND=("${dotnet[@]}" "$dir/examples/EchoServer/bin/Release/net10.0/EchoServer.dll" --port "$port" --mode "${name#aio-}") ;;
+        *) return 1 ;;
+    esac
+}

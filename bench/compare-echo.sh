@@ -80,6 +80,17 @@ ROUNDS=${ECHO_ROUNDS:-1}
 case "$ROUNDS" in
     '' | *[!0-9]* | 0) log "error: ECHO_ROUNDS must be a positive number"; exit 2 ;;
 esac
+# ECHO_PAIRS=N (default 20, 0 for none): after the rounds, the servers the ping-pong targets name
+# (c-epoll, uvloop-sock and Aio's modes, those of them in this run) run once more, side by side, in N
+# pairs of one-second windows per ping-pong workload (bench/ab-echo.sh): each keeps its connections and
+# they take turns, so that the machine's slow spells, which last longer than a window, meet a server
+# and the C server alike. The ping-pong targets are checked on those windows' ratios; whole rounds'
+# ratios spread over ±20% and decide a 95% target by which rounds fell in a slow spell.
+PAIRS=${ECHO_PAIRS:-20}
+PAIR_WINDOW_MS=1000
+case "$PAIRS" in
+    '' | *[!0-9]*) log "error: ECHO_PAIRS must be a number"; exit 2 ;;
+esac
 # ECHO_WORKLOADS="pingpong-100x1k" runs only those workloads: many rounds of one target's workload fit
 # in the time a few rounds of all three take.
 if [ -n "${ECHO_WORKLOADS:-}" ]; then
@@ -95,6 +106,8 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
     QUICK=1
     WARMUP=1
     DURATION=2
+    PAIRS=$((PAIRS < 3 ? PAIRS : 3))
+    PAIR_WINDOW_MS=500
 fi
 
 # ---- what the run needs ------------------------------------------------------------------------
@@ -163,9 +176,7 @@ gcc -O2 -Wall -Wextra -o "$WORK/loadgen" "$ROOT/bench/echo/c/loadgen.c"
 
 log "== building bench/EchoDotnet (Release)"
 dotnet build "$ROOT/bench/EchoDotnet/EchoDotnet.csproj" -c Release -nologo -v quiet >&2
-DOTNET_DLL="$ROOT/bench/EchoDotnet/bin/Release/net10.0/EchoDotnet.dll"
 
-AIO_DLL="$ROOT/examples/EchoServer/bin/Release/net10.0/EchoServer.dll"
 HAVE_AIO=0
 if [ -d "$ROOT/examples/EchoServer" ]; then
     log "== building examples/EchoServer (Release)"
@@ -174,23 +185,6 @@ if [ -d "$ROOT/examples/EchoServer" ]; then
 fi
 
 # ---- servers -------------------------------------------------------------------------------------
-
-# The command line of server $1 listening on port $2, into the array COMMAND.
-server_command() {
-    local name=$1 port=$2
-    # The .NET servers start with the JIT's tier-up delay removed, as bench/Aio.Bench runs itself (see
-    # SelfProcess.cs): on one core that delay keeps hot code half-compiled for seconds, a start-up effect
-    # a short warm-up would otherwise measure.
-    local dotnet=(env DOTNET_TC_CallCountingDelayMs=0 dotnet)
-    local python=("$PYTHON" "$ROOT/bench/echo/python/echo_server.py" --port "$port")
-    case "$name" in
-        c-epoll) COMMAND=("$WORK/epoll_echo" "$port") ;;
-        dotnet-threadpool) COMMAND=("${dotnet[@]}" "$DOTNET_DLL" --port "$port") ;;
-        asyncio-*) COMMAND=("${python[@]}" --mode "${name#asyncio-}") ;;
-        uvloop-*) COMMAND=("${python[@]}" --mode "${name#uvloop-}" --uvloop) ;;
-        aio-*) COMMAND=("${dotnet[@]}" "$AIO_DLL" --port "$port" --mode "${name#aio-}") ;;
-    esac
-}
 
 # Whether an echo server answers on port $1: one connection, one message echoed back intact, within 5 s.
 answers() {
@@ -210,7 +204,7 @@ start_server() {
         log "error: something already answers on port $port (set ECHO_BASE_PORT to move)"
         exit 1
     fi
-    server_command "$name" "$port"
+    echo_server_command "$name" "$port"
     taskset -c "$SERVER_CPU" "${COMMAND[@]}" > "$WORK/$name.log" 2>&1 &
     SERVER_PID=$!
     until answers "$port"; do
@@ -366,6 +360,39 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 if [ "$SKIPPED_AIO" = 1 ]; then
     log "note: examples/EchoServer does not exist yet: the aio-sock, aio-streams and aio-protocol rows were skipped"
+fi
+
+PAIRED=()
+for name in c-epoll uvloop-sock aio-sock aio-streams aio-protocol; do
+    case " ${SERVERS[*]} " in
+        *" $name "*) PAIRED+=("$name") ;;
+    esac
+done
+PAIRED_WORKLOADS=
+for workload in $WORKLOADS; do
+    case "$workload" in
+        pingpong-*) PAIRED_WORKLOADS="$PAIRED_WORKLOADS $workload" ;;
+    esac
+done
+if [ "$PAIRS" -gt 0 ] && [ "$HAVE_AIO" = 1 ] && [ "${PAIRED[0]:-}" = c-epoll ] && [ ${#PAIRED[@]} -gt 1 ] \
+    && [ -n "$PAIRED_WORKLOADS" ]; then
+    log "== paired windows: ${PAIRED[*]}"
+    # Its tables go to the log; the report prints its own from the lines.
+    if ! AB_WORKLOADS="${PAIRED_WORKLOADS# }" AB_PAIRS="$PAIRS" AB_WINDOW_MS="$PAIR_WINDOW_MS" \
+        AB_BASE_PORT=$((BASE_PORT + ROUNDS * ${#SERVERS[@]})) AB_RESULTS="$WORK/paired.jsonl" \
+        "$ROOT/bench/ab-echo.sh" "${PAIRED[@]}" >&2; then
+        log "error: the paired windows failed"
+        exit 1
+    fi
+    # Its lines name a server by its place on the command line.
+    "$PYTHON" - "$WORK/paired.jsonl" "${PAIRED[@]}" >> "$RESULTS" <<'PY'
+import json, sys
+names = sys.argv[2:]
+for line in open(sys.argv[1]):
+    record = json.loads(line)
+    record.update(server=names[record["server"]], phase="paired")
+    print(json.dumps(record))
+PY
 fi
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -6,9 +6,10 @@
 
 Each line of RESULTS.jsonl is one load generator result tagged with "server" and "workload" (see
 bench/echo/c/loadgen.c for the fields), or, for the idle workload, {"server", "workload": "idle",
-"conns", "rss_before_kb", "rss_after_kb"}. Prints one table per workload, the idle table if there is
-one, and the targets check when the Aio rows are there; writes the chart to --svg
-(docs/images/echo-throughput.svg by default).
+"conns", "rss_before_kb", "rss_after_kb"}, or, for the paired windows, a bench/echo/c/pairgen.c line
+tagged with "server", "workload" and "phase": "paired". Prints one table per workload, the paired
+windows' table if there are some, the idle table if there is one, and the targets check when the Aio
+rows are there; writes the chart to --svg (docs/images/echo-throughput.svg by default).
 """
 
 import argparse
@@ -43,6 +44,7 @@ WORKLOADS = {
     "rate-50k-100x1k": ("50,000 messages/s over 100 connections × 1 KiB", "rate"),
 }
 IDLE = "idle"
+PAIRED = "paired"
 
 # Above this share of the measured window on CPU, the load generator may be what limits a ping-pong row;
 # below it on both sides, neither was the limit.
@@ -65,7 +67,8 @@ def load(path):
             line = line.strip()
             if line:
                 record = json.loads(line)
-                runs.setdefault(record["workload"], {}).setdefault(record["server"], []).append(record)
+                if record.get("phase") != PAIRED:
+                    runs.setdefault(record["workload"], {}).setdefault(record["server"], []).append(record)
     rows = {}
     for workload, servers in runs.items():
         for server, records in servers.items():
@@ -100,6 +103,66 @@ def ratio(row, reference, key):
         return of_medians, None
     shown = ", ".join(f"{r:.2f}" for r in ratios)
     return in_rounds, f"the median of the rounds' own ratios ({shown}); the median rows' ratio is {of_medians:.2f}"
+
+
+def load_paired(path):
+    """{workload: {pair: {server: record}}} of the paired windows' lines."""
+    pairs = {}
+    with open(path) as lines:
+        for line in lines:
+            line = line.strip()
+            if line:
+                record = json.loads(line)
+                if record.get("phase") == PAIRED:
+                    pairs.setdefault(record["workload"], {}).setdefault(record["pair"], {})[record["server"]] = record
+    return pairs
+
+
+def ratio_in_pairs(pairs, server, reference):
+    """The ratios of server's msgs/s to reference's within each pair of windows both ran in."""
+    return [p[server]["msgs_per_sec"] / p[reference]["msgs_per_sec"] for p in pairs.values()
+            if server in p and reference in p and p[reference]["msgs_per_sec"] > 0]
+
+
+def quartiles(values):
+    """(lower quartile, median, upper quartile)."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    low, mid, high = statistics.quantiles(values, n=4)
+    return low, statistics.median(values), high
+
+
+def paired_table(tag, pairs):
+    title = WORKLOADS.get(tag, (tag, ""))[0]
+    servers = ordered({s for p in pairs.values() for s in p})
+    print(f"### {title}: paired windows")
+    print()
+    print("| server | msgs/s (median window) | vs C in the same pair: median | quartiles | user µs/msg "
+          "| kernel µs/msg |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for server in servers:
+        windows = [p[server] for p in pairs.values() if server in p]
+        ratios = ratio_in_pairs(pairs, server, REFERENCE)
+        low, mid, high = quartiles(ratios) if ratios else (None, None, None)
+        cells = [
+            f"`{server}`",
+            fmt_value(statistics.median(w["msgs_per_sec"] for w in windows)),
+            fmt_ratio(mid),
+            "—" if low is None else f"{low:.2f}–{high:.2f}",
+            f"{statistics.mean(w['user_us_per_msg'] for w in windows):.3f}",
+            f"{statistics.mean(w['kernel_us_per_msg'] for w in windows):.3f}",
+        ]
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
+def paired_ratio(pairs, server, reference):
+    """The median in-pair ratio of server to reference and how it reads; (None, None) without pairs."""
+    ratios = ratio_in_pairs(pairs or {}, server, reference)
+    if not ratios:
+        return None, None
+    low, mid, high = quartiles(ratios)
+    return mid, f"paired windows: the median of {len(ratios)} in-pair ratios, quartiles {low:.2f}–{high:.2f}"
 
 
 def ordered(servers):
@@ -221,8 +284,10 @@ def kernel_bound(record, needed):
             f"server core at {ceiling:,.0f} msgs/s, and the target needs {needed:,.0f})")
 
 
-def targets(rows, saturated_by_workload):
-    """The target check lines; an empty list when there is no Aio row to check."""
+def targets(rows, saturated_by_workload, paired=None):
+    """The target check lines; an empty list when there is no Aio row to check. A ping-pong target is
+    checked on the paired windows where the run has them for both servers, and on the rounds otherwise."""
+    paired = paired or {}
     if not any(server in AIO for workload in rows.values() for server in workload):
         return []
     lines = []
@@ -243,10 +308,16 @@ def targets(rows, saturated_by_workload):
                 if value is None or c is None:
                     missing(text)
                 else:
-                    share_of_c, how = ratio(workload[server], workload[REFERENCE], "msgs_per_sec")
+                    in_rounds, how = ratio(workload[server], workload[REFERENCE], "msgs_per_sec")
                     notes = [how] if how else []
                     if REFERENCE in saturated_by_workload.get(tag, ()):
                         notes.append(f"the load generator was ≥{BUSY:.0%} busy with the C server")
+                    share_of_c, how = paired_ratio(paired.get(tag), server, REFERENCE)
+                    if share_of_c is None:
+                        share_of_c = in_rounds
+                    else:
+                        # The rounds' figure stays beside it, without its details.
+                        notes = [how, f"the rounds gave {in_rounds:.0%}"]
                     note = f" ({'; '.join(notes)})" if notes else ""
                     check(share_of_c >= 0.95, f"{text}: {share_of_c:.0%}{note}")
             aio, uv = (workload.get(s, {}).get("msgs_per_sec") for s in ("aio-sock", "uvloop-sock"))
@@ -254,7 +325,9 @@ def targets(rows, saturated_by_workload):
             if aio is None or uv is None:
                 missing(text)
             else:
-                times, how = ratio(workload["aio-sock"], workload["uvloop-sock"], "msgs_per_sec")
+                times, how = paired_ratio(paired.get(tag), "aio-sock", "uvloop-sock")
+                if times is None:
+                    times, how = ratio(workload["aio-sock"], workload["uvloop-sock"], "msgs_per_sec")
                 note = f" ({how})" if how else ""
                 check(times >= 3, f"{text}: {times:.2f}×{note}{kernel_bound(workload.get('aio-sock'), 3 * uv)}")
         else:
@@ -362,6 +435,9 @@ def main(argv):
     for tag in list(WORKLOADS) + sorted(set(rows) - set(WORKLOADS) - {IDLE}):
         if tag in rows:
             saturated[tag] = workload_table(tag, rows[tag])
+    paired = load_paired(args.results)
+    for tag in paired:
+        paired_table(tag, paired[tag])
     if IDLE in rows:
         idle_table(rows[IDLE])
 
@@ -384,13 +460,19 @@ def main(argv):
                      "row is its median round (by msgs/s; at a fixed rate, by server CPU per message); "
                      "a target is checked on the ratio measured inside each round, one complete run of every "
                      "server, and the median of those ratios is its figure")
+    if paired:
+        notes.append("in the paired windows (bench/echo/c/pairgen.c, one client for every server) the "
+                     "servers named there ran side by side, each with its own connections, and took turns "
+                     "of one window each, in order and then in reverse; a ping-pong target is checked on "
+                     "the median of its ratios inside each such turn, where the machine's slow spells "
+                     "meet both servers alike")
     if args.load_before and args.load_after:
         notes.append(f"load average {args.load_before} before, {args.load_after} after")
     text = "; ".join(notes)
     print(text[0].upper() + text[1:] + ".")
     print()
 
-    lines = targets(rows, saturated)
+    lines = targets(rows, saturated, paired)
     if lines:
         print("Targets:")
         print()
