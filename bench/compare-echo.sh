@@ -15,7 +15,8 @@
 # server runs alone, pinned to CPU 1; the load generator (bench/echo/c/loadgen.c) is pinned to CPU 0
 # and reads the server's CPU time from /proc at the edges of each measured window. With --idle, each
 # server is started once more and given 10,000 idle connections, and its resident memory is read before
-# and after.
+# and after. Then the servers the ping-pong targets name run side by side in paired windows
+# (bench/ab-echo.sh; ECHO_PAIRS below), and those targets are checked on them.
 #
 # BENCH_QUICK=1 shortens each workload to 1 s of warm-up and a 2 s window: a trial that checks the whole
 # chain in a few minutes; the table says so, its figures are not the ones to publish, and its chart goes
