@@ -57,18 +57,23 @@ DEFAULT_SVG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..
                            "echo-throughput.svg")
 
 
+def result_lines(path):
+    """The result lines of the file, parsed."""
+    with open(path) as lines:
+        for line in lines:
+            line = line.strip()
+            if line:
+                yield json.loads(line)
+
+
 def load(path):
     """{workload: {server: record}}; where a server ran several rounds, the record of its median round
     (by msgs/s at full speed, by server CPU per message at a fixed rate), with the range of msgs/s over
     the rounds in "msgs_range" and their count in "rounds"."""
     runs = {}
-    with open(path) as lines:
-        for line in lines:
-            line = line.strip()
-            if line:
-                record = json.loads(line)
-                if record.get("phase") != PAIRED:
-                    runs.setdefault(record["workload"], {}).setdefault(record["server"], []).append(record)
+    for record in result_lines(path):
+        if record.get("phase") != PAIRED:
+            runs.setdefault(record["workload"], {}).setdefault(record["server"], []).append(record)
     rows = {}
     for workload, servers in runs.items():
         for server, records in servers.items():
@@ -108,13 +113,9 @@ def ratio(row, reference, key):
 def load_paired(path):
     """{workload: {pair: {server: record}}} of the paired windows' lines."""
     pairs = {}
-    with open(path) as lines:
-        for line in lines:
-            line = line.strip()
-            if line:
-                record = json.loads(line)
-                if record.get("phase") == PAIRED:
-                    pairs.setdefault(record["workload"], {}).setdefault(record["pair"], {})[record["server"]] = record
+    for record in result_lines(path):
+        if record.get("phase") == PAIRED:
+            pairs.setdefault(record["workload"], {}).setdefault(record["pair"], {})[record["server"]] = record
     return pairs
 
 
