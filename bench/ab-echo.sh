@@ -79,16 +79,7 @@ WORK=$(mktemp -d)
 PIDS=()
 # On any exit: SIGTERM to every server, SIGKILL to one still running 10 s later.
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        if ! wait_ended "$pid" 10; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_processes 10 "${PIDS[@]}"
     rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -44,6 +44,22 @@ wait_ended() {
     has_ended "$pid"
 }
 
+# Stops the processes PID... that this script started: SIGTERM to each, then SIGKILL to any still
+# running $1 seconds later; reaps them all.
+stop_processes() {
+    local seconds=$1 pid
+    shift
+    for pid in "$@"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "$@"; do
+        if ! wait_ended "$pid" "$seconds"; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
 # The command line of echo server $1 listening on port $2, into the array COMMAND; fails for a name it
 # does not know. aio-MODE runs examples/EchoServer of the checkout at $3 (default ROOT). The caller sets
 # ROOT, PYTHON and WORK, and has built what the server needs: $WORK/epoll_echo (bench/echo/c/epoll_echo.c),

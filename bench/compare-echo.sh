@@ -157,14 +157,8 @@ HOLDER_PID=
 
 # On any exit, stop what this script started (by process id) and remove the scratch files.
 cleanup() {
-    local pid
-    for pid in $HOLDER_PID $SERVER_PID; do
-        kill -TERM "$pid" 2>/dev/null || true
-        if ! wait_ended "$pid" "$STOP_SECONDS"; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
+    # Unquoted on purpose: either may be empty.
+    stop_processes "$STOP_SECONDS" $HOLDER_PID $SERVER_PID
     rm -rf "$WORK"
 }
 trap cleanup EXIT
