@@ -297,6 +297,95 @@ public sealed partial class EventLoop
         }
     }
 
+    // ---- receives through the ring ----------------------------------------------------------------
+
+    /// <summary>The sources with a ring number, by number: a ring completion names its source by it
+    /// rather than by descriptor, whose number another socket may have taken by the time it completes.</summary>
+    private IoSource?[] _ringOwners = [];
+    private int[] _freeRingSlots = [];
+    private int _freeRingSlotCount;
+    private int _ringOwnerCount;
+
+    /// <summary>Where <see cref="SweepRingReceivers"/> goes on next.</summary>
+    private int _ringSweepNext;
+
+    /// <summary>How long a loop with receives in the ring sleeps at most before it looks for sockets closed
+    /// under them (see <see cref="Sockets.SocketWaits.ClosedUnderRing"/>).</summary>
+    private const long RingSweepIntervalNanoseconds = 1_000_000_000;
+
+    /// <summary>Whether stream receives that must wait go to the kernel's ring in this run (see
+    /// <see cref="EventLoopOptions.UseIoUring"/>). Never under a test's virtual clock, whose idle waits
+    /// the ring's periodic sweep would shorten.</summary>
+    internal bool CanReceiveThroughRing => _driver is null && _reactor.CanReceiveThroughRing;
+
+    /// <summary>A ring number for <paramref name="owner"/>, until <see cref="ReleaseRingSlot"/>.</summary>
+    internal int TakeRingSlot(IoSource owner)
+    {
+        int slot;
+        if (_freeRingSlotCount > 0)
+        {
+            slot = _freeRingSlots[--_freeRingSlotCount];
+        }
+        else
+        {
+            if (_ringOwnerCount == _ringOwners.Length)
+            {
+                Array.Resize(ref _ringOwners, Math.Max(16, _ringOwners.Length * 2));
+            }
+
+            slot = _ringOwnerCount++;
+        }
+
+        _ringOwners[slot] = owner;
+        return slot;
+    }
+
+    internal void ReleaseRingSlot(int slot)
+    {
+        _ringOwners[slot] = null;
+        if (_freeRingSlotCount == _freeRingSlots.Length)
+        {
+            Array.Resize(ref _freeRingSlots, Math.Max(16, _freeRingSlots.Length * 2));
+        }
+
+        _freeRingSlots[_freeRingSlotCount++] = slot;
+    }
+
+    /// <summary>See <see cref="IReactor.PrepareRingReceive"/>; the completion goes to the owner of
+    /// <paramref name="slot"/>.</summary>
+    internal unsafe void PrepareRingReceive(int fd, byte* buffer, int length, int slot) =>
+        _reactor.PrepareRingReceive(fd, buffer, length, (ulong)slot);
+
+    /// <summary>Cancels the ring operation of <paramref name="slot"/>; it completes all the same.</summary>
+    internal void CancelRingOperation(int slot)
+    {
+        if (_reactor.CanReceiveThroughRing)
+        {
+            _reactor.CancelRingOperation((ulong)slot);
+        }
+    }
+
+    /// <summary>Looks at up to <paramref name="count"/> ring owners (all of them with a negative count) for
+    /// sockets closed while the ring held a receive of them, and cancels those receives.</summary>
+    internal void SweepRingReceivers(int count)
+    {
+        int owners = _ringOwnerCount;
+        if (count < 0 || count > owners)
+        {
+            count = owners;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (_ringSweepNext >= owners)
+            {
+                _ringSweepNext = 0;
+            }
+
+            (_ringOwners[_ringSweepNext++] as Sockets.SocketWaits)?.ClosedUnderRing();
+        }
+    }
+
     private static ulong TokenOf(IoSource source) => SourceTokenFlag | ((ulong)source.Generation << 32) | (uint)source.Fd;
 
     /// <summary>The callbacks watching one descriptor.</summary>
@@ -342,6 +431,8 @@ public sealed partial class EventLoop
                 source?.PrefetchParts(level);
             }
         }
+
+        public void OnCompletion(ulong userData, int result) => loop._ringOwners[(int)userData]?.OnCompletion(result);
 
         public void OnReady(ulong token, IoInterest ready)
         {

@@ -75,7 +75,7 @@ public sealed partial class EventLoop : IDisposable
         _logger = _options.Logger;
         _driver = _options.DriverFactory?.Invoke(this);
         Clock = _driver?.Clock ?? _options.Clock ?? MonotonicClock.Instance;
-        _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor();
+        _reactor = _options.ReactorFactory?.Invoke() ?? new EpollReactor(_options.UseIoUring);
         SyncContext = new LoopSynchronizationContext(this);
         InitializeDiagnostics();
     }
@@ -162,7 +162,7 @@ public sealed partial class EventLoop : IDisposable
         }
         finally
         {
-            _reactor.LeaveLoopThread(reactorState);
+            _reactor.LeaveLoopThread(reactorState, ReadinessSink);
             _stopping = false;
             _running = false;
             t_current = null;
@@ -258,11 +258,22 @@ public sealed partial class EventLoop : IDisposable
             }
         }
 
+        bool ringReceivers = _ringOwnerCount > 0 && CanReceiveThroughRing;
+        if (ringReceivers && (timeout < 0 || timeout > RingSweepIntervalNanoseconds))
+        {
+            timeout = RingSweepIntervalNanoseconds;
+        }
+
         // With nothing registered and nothing to wait for, the system call would only tell us about
         // wake-ups, and the thread-safe queue is drained below anyway.
         if (timeout != 0 || _ioCount > 0)
         {
-            _reactor.Poll(timeout, ReadinessSink);
+            int reported = _reactor.Poll(timeout, ReadinessSink);
+            if (ringReceivers)
+            {
+                // A few owners per iteration while busy; all of them after a wait that brought nothing.
+                SweepRingReceivers(reported == 0 && timeout != 0 ? -1 : 4);
+            }
         }
 
         // Reset before draining, with a full fence: a producer that enqueues after the drain sees 0 and

@@ -53,6 +53,16 @@ public sealed class EventLoopOptions
     /// <summary>Makes the reactor; the Linux epoll reactor when null.</summary>
     internal Func<IReactor>? ReactorFactory { get; init; }
 
+    /// <summary>
+    /// Whether the loop hands stream-socket receives that must wait (<c>sock_recv</c>,
+    /// <c>sock_recv_into</c>) to the kernel through io_uring, where Linux offers it (6.1 or later, not
+    /// switched off, not refused by a seccomp filter): the kernel then receives as soon as bytes arrive,
+    /// and one system call per loop iteration submits and collects them all. Elsewhere, or when false,
+    /// they wait for epoll to report readiness. Defaults to true unless the environment variable
+    /// <c>AIO_IO_URING</c> is <c>0</c>.
+    /// </summary>
+    public bool UseIoUring { get; init; } = Environment.GetEnvironmentVariable("AIO_IO_URING") != "0";
+
     /// <summary>Makes the driver of each new loop (the testing package's virtual time); none when null.</summary>
     internal Func<EventLoop, ILoopDriver>? DriverFactory { get; private set; }
 

@@ -21,6 +21,10 @@ namespace Aio.Reactor;
 internal sealed unsafe class EpollReactor : IReactor
 {
     private const int MaxEvents = 256;
+
+    /// <summary>Submission entries of the ring: a loop submits at most one receive per socket per
+    /// iteration, and a fuller ring is submitted early, so this bounds nothing but memory.</summary>
+    private const uint RingEntries = 1024;
     private const ulong WakeToken = ulong.MaxValue;
 
     private static readonly int s_eventSize =
@@ -34,8 +38,11 @@ internal sealed unsafe class EpollReactor : IReactor
     private bool _hasPwait2 = true;
     private bool _disposed;
 
-    public EpollReactor()
+    /// <summary>Creates the reactor; <paramref name="useRing"/> lets it use io_uring where the kernel
+    /// offers it (see <see cref="EventLoopOptions.UseIoUring"/>).</summary>
+    public EpollReactor(bool useRing = false)
     {
+        _ringAllowed = useRing && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
         _epfd = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
         if (_epfd < 0)
         {
@@ -94,9 +101,144 @@ internal sealed unsafe class EpollReactor : IReactor
         }
     }
 
+    /// <summary>User data of the ring's poll of the epoll descriptor.</summary>
+    private const ulong EpollPollData = ulong.MaxValue;
+
+    /// <summary>User data of cancel operations, whose own completions say nothing the loop needs.</summary>
+    private const ulong CancelData = ulong.MaxValue - 1;
+
+    private readonly bool _ringAllowed;
+    private IoUring? _ring;
+
+    /// <summary>Whether the ring is used in this run: it exists and this is its thread.</summary>
+    private bool _ringActive;
+
+    /// <summary>Ring operations not yet completed for good: receives, and the poll of the epoll descriptor.</summary>
+    private int _ringInFlight;
+
+    /// <summary>Whether the ring's multishot poll of the epoll descriptor is armed.</summary>
+    private bool _epollPolled;
+
+    /// <summary>Whether the last look into epoll found descriptors ready: it may hold more (level-triggered
+    /// ones stay ready), which no new wake-up of the epoll descriptor would announce.</summary>
+    private bool _epollBacklog;
+
+    /// <inheritdoc/>
+    public bool CanReceiveThroughRing => _ringActive;
+
+    /// <inheritdoc/>
+    public unsafe void PrepareRingReceive(int fd, byte* buffer, int length, ulong userData)
+    {
+        _ring!.PrepareReceive(fd, buffer, length, userData);
+        _ringInFlight++;
+    }
+
+    /// <inheritdoc/>
+    public void CancelRingOperation(ulong userData) => _ring!.PrepareCancel(userData, CancelData);
+
     public int Poll(long timeoutNanoseconds, IReadinessSink sink)
     {
-        int n = Wait(timeoutNanoseconds);
+        if (_ringActive)
+        {
+            return PollRing(_ring!, timeoutNanoseconds, sink);
+        }
+
+        return PollEpoll(Wait(timeoutNanoseconds), sink);
+    }
+
+    /// <summary>
+    /// One poll with the ring: the wait is the ring's, and epoll is one of the things it waits for (a
+    /// multishot poll of the epoll descriptor), so that receives handed to the ring and descriptors
+    /// watched by epoll wake the loop alike, through one system call when only the ring has news.
+    /// </summary>
+    private int PollRing(IoUring ring, long timeoutNanoseconds, IReadinessSink sink)
+    {
+        if (!_epollPolled)
+        {
+            ring.PreparePollMultishot(_epfd, Libc.EPOLLIN, EpollPollData);
+            _epollPolled = true;
+            _ringInFlight++;
+        }
+
+        ring.Enter(_epollBacklog ? 0 : timeoutNanoseconds);
+        bool epollReady = _epollBacklog;
+        int reported = TakeCompletions(ring, sink, ref epollReady);
+        if (epollReady)
+        {
+            int n = Wait(0);
+            _epollBacklog = n > 0;
+            reported += PollEpoll(n, sink);
+        }
+
+        return reported;
+    }
+
+    private int TakeCompletions(IoUring ring, IReadinessSink sink, ref bool epollReady)
+    {
+        int reported = 0;
+        while (ring.TryTakeCompletion(out ulong userData, out int result, out uint flags))
+        {
+            if (userData == CancelData)
+            {
+                continue;
+            }
+
+            if ((flags & IoUring.CompletionMore) == 0)
+            {
+                _ringInFlight--;
+            }
+
+            if (userData == EpollPollData)
+            {
+                epollReady = true;
+                if ((flags & IoUring.CompletionMore) == 0)
+                {
+                    // The kernel ended the multishot poll (it does on overflow, for one): re-armed next poll.
+                    _epollPolled = false;
+                }
+
+                continue;
+            }
+
+            sink.OnCompletion(userData, result);
+            reported++;
+        }
+
+        return reported;
+    }
+
+    /// <summary>
+    /// Ends every ring operation before the loop leaves its thread: the ring can only be entered from the
+    /// thread that created it, and the loop may run next on another. Receives that were still waiting
+    /// complete with ECANCELED (or with the bytes that beat the cancel), and their owners go back to epoll.
+    /// </summary>
+    private void WithdrawRingOperations(IReadinessSink sink)
+    {
+        IoUring ring = _ring!;
+
+        // First, so that a receive whose cancel completes is not handed to the ring again.
+        _ringActive = false;
+        ring.PrepareCancel(0, CancelData, any: true);
+        bool epollReady = false;
+        while (true)
+        {
+            ring.Enter(_ringInFlight > 0 ? -1 : 0);
+            TakeCompletions(ring, sink, ref epollReady);
+            if (_ringInFlight == 0)
+            {
+                break;
+            }
+        }
+
+        _epollPolled = false;
+
+        // Whatever epoll reported meanwhile is still there for the next poll to find: epoll_wait does
+        // not consume readiness until it is asked.
+        _epollBacklog = true;
+    }
+
+    private int PollEpoll(int n, IReadinessSink sink)
+    {
         int reported = 0;
         byte* p = _events;
         for (int i = 0; i < n; i++, p += s_eventSize)
@@ -173,6 +315,12 @@ internal sealed unsafe class EpollReactor : IReactor
     /// </summary>
     public long EnterLoopThread()
     {
+        if (_ringAllowed && _ring is null)
+        {
+            _ring = IoUring.TryCreate(RingEntries);
+        }
+
+        _ringActive = _ring is not null && _ring.OwnerThreadId == Environment.CurrentManagedThreadId;
         int previous = Libc.prctl(Libc.PR_GET_TIMERSLACK, 0, 0, 0, 0);
         if (previous > 0)
         {
@@ -182,8 +330,13 @@ internal sealed unsafe class EpollReactor : IReactor
         return previous;
     }
 
-    public void LeaveLoopThread(long state)
+    public void LeaveLoopThread(long state, IReadinessSink sink)
     {
+        if (_ringActive)
+        {
+            WithdrawRingOperations(sink);
+        }
+
         if (state > 0)
         {
             Libc.prctl(Libc.PR_SET_TIMERSLACK, (nuint)state, 0, 0, 0);
@@ -297,6 +450,7 @@ internal sealed unsafe class EpollReactor : IReactor
 
         Libc.close(_wakeFd);
         Libc.close(_epfd);
+        _ring?.Dispose();
         NativeMemory.Free(_events);
     }
 }

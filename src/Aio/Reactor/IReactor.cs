@@ -35,8 +35,23 @@ internal interface IReactor : IDisposable
     /// needs to undo it.</summary>
     long EnterLoopThread();
 
-    /// <summary>Undoes <see cref="EnterLoopThread"/> when the loop stops running on the thread.</summary>
-    void LeaveLoopThread(long state);
+    /// <summary>Undoes <see cref="EnterLoopThread"/> when the loop stops running on the thread; operations
+    /// still in flight end first, and their completions go to <paramref name="sink"/>.</summary>
+    void LeaveLoopThread(long state, IReadinessSink sink);
+
+    /// <summary>Whether receives can be handed to the kernel to complete (io_uring) in this run of the
+    /// loop, instead of waiting for readiness.</summary>
+    bool CanReceiveThroughRing { get; }
+
+    /// <summary>Prepares a receive of up to <paramref name="length"/> bytes from <paramref name="fd"/> into
+    /// <paramref name="buffer"/>, submitted at the next <see cref="Poll"/>; its result comes back through
+    /// <see cref="IReadinessSink.OnCompletion"/> with <paramref name="userData"/>. Only while
+    /// <see cref="CanReceiveThroughRing"/>. The buffer must stay valid until then.</summary>
+    unsafe void PrepareRingReceive(int fd, byte* buffer, int length, ulong userData);
+
+    /// <summary>Asks the kernel to cancel the operation of <paramref name="userData"/>; it still completes
+    /// (with ECANCELED, or with what it got first).</summary>
+    void CancelRingOperation(ulong userData);
 }
 
 /// <summary>Receives readiness reports from <see cref="IReactor.Poll"/>.</summary>
@@ -46,6 +61,10 @@ internal interface IReadinessSink
     /// <param name="token">The token given at registration.</param>
     /// <param name="ready">Which readiness occurred; errors and hang-ups report as both.</param>
     void OnReady(ulong token, IoInterest ready);
+
+    /// <summary>An operation handed to the ring completed: <paramref name="result"/> is what its system
+    /// call would have returned, or the negated errno.</summary>
+    void OnCompletion(ulong userData, int result);
 
     /// <summary>A report still to come: start loading what handling it will touch first. Called three
     /// reports ahead with <paramref name="level"/> 0 (the object the report is for), then once per report

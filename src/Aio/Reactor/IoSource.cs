@@ -65,6 +65,11 @@ internal abstract class IoSource
     /// <param name="ready">What became ready; an error or hang-up reports as both.</param>
     internal abstract void OnReady(IoInterest ready);
 
+    /// <summary>A ring operation of the source completed with <paramref name="result"/>.</summary>
+    internal virtual void OnCompletion(int result)
+    {
+    }
+
     /// <summary>Starts loading what <see cref="OnReady"/> touches first besides the source itself:
     /// the objects it references at <paramref name="level"/> 1, those they reference at 2. See
     /// <see cref="IReadinessSink.Prefetch"/>; each level may read what the level before asked for.</summary>

@@ -35,6 +35,9 @@ internal static unsafe partial class Libc
     internal const int ENOENT = 2;
     internal const int ENOSYS = 38;
     internal const int EPERM = 1;
+    internal const int EBUSY = 16;
+    internal const int ETIME = 62;
+    internal const int ECANCELED = 125;
 
     [LibraryImport(Library, SetLastError = true)]
     internal static partial int epoll_create1(int flags);

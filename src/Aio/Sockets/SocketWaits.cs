@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aio.Reactor;
+using System.Runtime.InteropServices;
 using Aio.Sync;
 
 namespace Aio.Sockets;
@@ -35,7 +36,7 @@ namespace Aio.Sockets;
 /// the loop from sleeping; from then on a receive that fills its request learns from <c>TCP_INQ</c>
 /// whether to park the next one.</para>
 /// </remarks>
-internal sealed class SocketWaits : IoSource,
+internal sealed unsafe class SocketWaits : IoSource,
     IWaitOwner<int>, IWaitOwner<byte[]>, IWaitOwner<(Socket, EndPoint)>, IWaitOwner<SocketReceiveFromResult>
 {
     // What a parked node waits to do, in WaitNode.Role.
@@ -108,6 +109,29 @@ internal sealed class SocketWaits : IoSource,
     /// fill its request too.</summary>
     private bool _lastReceiveFilled;
 
+    // ---- receiving through the ring (see the remarks) ---------------------------------------------
+
+    /// <summary>Whether receives go through the loop's ring: epoll then watches only writability.</summary>
+    private bool _ringMode;
+
+    /// <summary>Whether a receive is with the ring: the kernel may still write into <see cref="_ringBuffer"/>.</summary>
+    private bool _ringPending;
+
+    /// <summary>Whether the pending ring receive was asked to cancel.</summary>
+    private bool _ringCancelled;
+
+    /// <summary>The record is no longer the socket's (replaced, or the loop closed): what the ring holds is
+    /// released when its receive completes.</summary>
+    private bool _ringDropped;
+
+    /// <summary>The loop's number for this record's ring receives, or -1.</summary>
+    private int _ringSlot = -1;
+
+    /// <summary>Where the ring's receives land: native memory, since the kernel writes into it after the
+    /// call that asked, and a managed array would have to stay pinned all that time.</summary>
+    private unsafe byte* _ringBuffer;
+    private int _ringBufferSize;
+
     private SocketWaits(EventLoop loop, Socket socket)
         : base(loop, (int)socket.Handle)
     {
@@ -125,6 +149,12 @@ internal sealed class SocketWaits : IoSource,
             && SocketCalls.EnableQueuedBytesReport(Fd);
     }
 
+    /// <summary>Whether receives go through the loop's ring; for tests.</summary>
+    internal bool ReceivesThroughRing => _ringMode;
+
+    /// <summary>Whether the ring holds a receive of the socket; for tests.</summary>
+    internal bool RingReceivePending => _ringPending;
+
     /// <summary>Whether reads are still level-triggered (see the remarks); for tests.</summary>
     internal bool ReadsAreLevelTriggered => _levelTriggered;
 
@@ -136,7 +166,8 @@ internal sealed class SocketWaits : IoSource,
     internal bool WatchesWrites => !_levelTriggered || _watchingWrites;
 
     /// <inheritdoc/>
-    internal override IoInterest Interest => !_levelTriggered ? IoInterest.ReadWrite | IoInterest.Edge
+    internal override IoInterest Interest => _ringMode ? IoInterest.Write | IoInterest.Edge
+        : !_levelTriggered ? IoInterest.ReadWrite | IoInterest.Edge
         : _watchingWrites ? IoInterest.ReadWrite
         : IoInterest.Read;
 
@@ -179,7 +210,12 @@ internal sealed class SocketWaits : IoSource,
 
         // A socket object we have not seen: the record of a closed socket that had this number, if any,
         // is replaced, and whoever still waited on that socket learns it was closed.
-        (source as SocketWaits)?.AbortWaiters();
+        if (source is SocketWaits replaced)
+        {
+            replaced.AbortWaiters();
+            replaced.DropRing();
+        }
+
         socket.Blocking = false;
         var created = new SocketWaits(loop, socket);
         loop.RegisterSource(created);
@@ -202,7 +238,7 @@ internal sealed class SocketWaits : IoSource,
         }
 
         SocketError error = SocketError.WouldBlock;
-        if (Readable && TryReceive(buffer.Span, out int received, out error))
+        if (Readable && !_ringPending && TryReceive(buffer.Span, out int received, out error))
         {
             return new ValueTask<int>(received);
         }
@@ -214,6 +250,7 @@ internal sealed class SocketWaits : IoSource,
 
         WaitNode<int> node = ParkReader(_intNodes.Rent(Loop, this), ReceiveInto);
         _readBuffer = buffer;
+        ReceiveThroughRingOrEpoll(buffer.Length);
         return node.AsValueTask();
     }
 
@@ -230,7 +267,7 @@ internal sealed class SocketWaits : IoSource,
 
         byte[]? data = null;
         SocketError error = SocketError.WouldBlock;
-        if (Readable && TryReceiveBytes(maxBytes, out data, out error))
+        if (Readable && !_ringPending && TryReceiveBytes(maxBytes, out data, out error))
         {
             return new ValueTask<byte[]>(data!);
         }
@@ -242,6 +279,7 @@ internal sealed class SocketWaits : IoSource,
 
         WaitNode<byte[]> node = ParkReader(_bytesNodes.Rent(Loop, this), ReceiveBytes);
         _readLimit = maxBytes;
+        ReceiveThroughRingOrEpoll(maxBytes);
         return node.AsValueTask();
     }
 
@@ -386,11 +424,13 @@ internal sealed class SocketWaits : IoSource,
         }
 
         _keptForNext = null;
+        DropRing();
     }
 
     /// <summary>Ends the waits on a socket that was closed under them.</summary>
     private void AbortWaiters()
     {
+        CancelRingReceive();
         if (_reading is { } reader)
         {
             FailWaiter(ref _reading, reader, new SocketException((int)SocketError.OperationAborted));
@@ -422,7 +462,11 @@ internal sealed class SocketWaits : IoSource,
             return;
         }
 
-        if (Readable && _reading is { } reader)
+        if (_ringMode)
+        {
+            // Receives complete through the ring.
+        }
+        else if (Readable && _reading is { } reader)
         {
             ServeReader(reader);
         }
@@ -441,6 +485,190 @@ internal sealed class SocketWaits : IoSource,
             // The send or connect that asked for writability is over (or was cancelled).
             _watchingWrites = false;
             Loop.UpdateSource(this);
+        }
+    }
+
+    // ---- the ring -------------------------------------------------------------------------------
+
+    /// <summary>The receive just parked goes to the loop's ring when it has one (stream sockets only);
+    /// otherwise, or when the loop has lost its ring since, it waits for epoll to report readability.</summary>
+    private unsafe void ReceiveThroughRingOrEpoll(int length)
+    {
+        if (!_isStream || !Loop.CanReceiveThroughRing)
+        {
+            if (_ringMode && !_ringPending)
+            {
+                LeaveRingMode();
+            }
+
+            return;
+        }
+
+        if (!_ringMode)
+        {
+            // Reads are the ring's from now on; epoll would report the same bytes to a second reader.
+            _ringMode = true;
+            _levelTriggered = false;
+            _watchingWrites = false;
+            Loop.UpdateSource(this);
+        }
+
+        if (_ringPending)
+        {
+            // A receive of a cancelled wait is still with the ring; what it gets is this one's.
+            return;
+        }
+
+        SubmitRingReceive(length);
+    }
+
+    private unsafe void SubmitRingReceive(int length)
+    {
+        if (_ringBufferSize < length)
+        {
+            NativeMemory.Free(_ringBuffer);
+            _ringBuffer = (byte*)NativeMemory.Alloc((nuint)length);
+            _ringBufferSize = length;
+        }
+
+        if (_ringSlot < 0)
+        {
+            _ringSlot = Loop.TakeRingSlot(this);
+        }
+
+        Loop.PrepareRingReceive(Fd, _ringBuffer, length, _ringSlot);
+        _ringPending = true;
+        _ringCancelled = false;
+    }
+
+    /// <summary>Back to epoll for reads: level-triggered, as a new record starts (see the remarks).</summary>
+    private void LeaveRingMode()
+    {
+        _ringMode = false;
+        _levelTriggered = true;
+        _watchingWrites = _writing is not null;
+        Readable = false;
+        Loop.UpdateSource(this);
+    }
+
+    /// <summary>Asks the ring to give the pending receive up (its waiter went away, or the socket closed).</summary>
+    private void CancelRingReceive()
+    {
+        if (_ringPending && !_ringCancelled)
+        {
+            _ringCancelled = true;
+            Loop.CancelRingOperation(_ringSlot);
+        }
+    }
+
+    /// <summary>Whether the socket was closed while the ring holds a receive of it: the ring's reference
+    /// keeps the connection open until that receive ends, so the loop looks for such sockets now and
+    /// then (<see cref="EventLoop.SweepRingReceivers"/>) and cancels their receives.</summary>
+    internal bool ClosedUnderRing()
+    {
+        if (!_ringPending || !_handle.IsClosed)
+        {
+            return false;
+        }
+
+        AbortWaiters();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    internal override unsafe void OnCompletion(int result)
+    {
+        _ringPending = false;
+        if (_ringDropped)
+        {
+            ReleaseRing();
+            return;
+        }
+
+        if (result == -Libc.ECANCELED)
+        {
+            // Cancelled for a waiter that left, or withdrawn because the loop leaves its thread. A receive
+            // parked since goes on: through the ring again if it can, through epoll if not.
+            if (_reading is { Role: ReceiveBytes or ReceiveInto } waiting && !_handle.IsClosed)
+            {
+                ReceiveThroughRingOrEpoll(waiting.Role == ReceiveBytes ? _readLimit : _readBuffer.Length);
+            }
+
+            return;
+        }
+
+        Readable = false;
+        if (_reading is not { Role: ReceiveBytes or ReceiveInto } node)
+        {
+            // The waiter was cancelled after the receive was handed over: the next receive gets the bytes.
+            if (result > 0)
+            {
+                _keptForNext = new ReadOnlySpan<byte>(_ringBuffer, result).ToArray();
+            }
+
+            return;
+        }
+
+        if (result < 0)
+        {
+            if (node.Role == ReceiveInto)
+            {
+                _readBuffer = default;
+            }
+
+            FailWaiter(ref _reading, node, SocketErrors.Exception(-result));
+            return;
+        }
+
+        var received = new ReadOnlySpan<byte>(_ringBuffer, result);
+        if (node.Role == ReceiveBytes)
+        {
+            // A receive that outlived a cancelled wait may have asked for more than this one does.
+            int n = Math.Min(result, _readLimit);
+            if (n < result)
+            {
+                _keptForNext = received[n..].ToArray();
+            }
+
+            Finish(ref _reading, (WaitNode<byte[]>)node, received[..n].ToArray());
+        }
+        else
+        {
+            int n = Math.Min(result, _readBuffer.Length);
+            received[..n].CopyTo(_readBuffer.Span);
+            if (n < result)
+            {
+                _keptForNext = received[n..].ToArray();
+            }
+
+            Filled(node, n);
+            Finish(ref _reading, (WaitNode<int>)node, n);
+        }
+    }
+
+    /// <summary>The record is done with: releases its ring buffer and number, now or (while the ring still
+    /// holds a receive, which is cancelled) when that receive completes.</summary>
+    private unsafe void DropRing()
+    {
+        if (_ringPending)
+        {
+            _ringDropped = true;
+            CancelRingReceive();
+            return;
+        }
+
+        ReleaseRing();
+    }
+
+    private unsafe void ReleaseRing()
+    {
+        NativeMemory.Free(_ringBuffer);
+        _ringBuffer = null;
+        _ringBufferSize = 0;
+        if (_ringSlot >= 0)
+        {
+            Loop.ReleaseRingSlot(_ringSlot);
+            _ringSlot = -1;
         }
     }
 
@@ -900,6 +1128,9 @@ internal sealed class SocketWaits : IoSource,
         {
             _reading = null;
             _readBuffer = default;
+
+            // The ring may still deliver bytes; they are kept for the next receive (OnCompletion).
+            CancelRingReceive();
         }
         else
         {
