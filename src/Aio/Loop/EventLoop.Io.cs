@@ -306,6 +306,10 @@ public sealed partial class EventLoop
     private int _freeRingSlotCount;
     private int _ringOwnerCount;
 
+    /// <summary>Receives with the ring: while there are any, the loop sleeps at most
+    /// <see cref="RingSweepIntervalNanoseconds"/> at a time.</summary>
+    private int _ringReceivesInFlight;
+
     /// <summary>Where <see cref="SweepRingReceivers"/> goes on next.</summary>
     private int _ringSweepNext;
 
@@ -353,8 +357,16 @@ public sealed partial class EventLoop
 
     /// <summary>See <see cref="IReactor.PrepareRingReceive"/>; the completion goes to the owner of
     /// <paramref name="slot"/>.</summary>
-    internal unsafe void PrepareRingReceive(int fd, byte* buffer, int length, int slot) =>
+    internal unsafe void PrepareRingReceive(int fd, byte* buffer, int length, int slot)
+    {
         _reactor.PrepareRingReceive(fd, buffer, length, (ulong)slot);
+        _ringReceivesInFlight++;
+    }
+
+    /// <summary>The most a receive through the ring asks for: its bytes land in the socket's own buffer
+    /// (see <see cref="Sockets.SocketWaits"/>), so a larger receive waits for epoll instead, into the
+    /// loop's shared scratch buffer, rather than make every socket keep that much memory.</summary>
+    internal const int RingReceiveLimit = 4096;
 
     /// <summary>Cancels the ring operation of <paramref name="slot"/>; it completes all the same.</summary>
     internal void CancelRingOperation(int slot)
@@ -432,7 +444,11 @@ public sealed partial class EventLoop
             }
         }
 
-        public void OnCompletion(ulong userData, int result) => loop._ringOwners[(int)userData]?.OnCompletion(result);
+        public void OnCompletion(ulong userData, int result)
+        {
+            loop._ringReceivesInFlight--;
+            loop._ringOwners[(int)userData]?.OnCompletion(result);
+        }
 
         public void OnReady(ulong token, IoInterest ready)
         {

@@ -258,7 +258,7 @@ public sealed partial class EventLoop : IDisposable
             }
         }
 
-        bool ringReceivers = _ringOwnerCount > 0 && CanReceiveThroughRing;
+        bool ringReceivers = _ringReceivesInFlight > 0 && CanReceiveThroughRing;
         if (ringReceivers && (timeout < 0 || timeout > RingSweepIntervalNanoseconds))
         {
             timeout = RingSweepIntervalNanoseconds;

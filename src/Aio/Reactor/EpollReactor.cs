@@ -3,7 +3,10 @@ using System.Runtime.InteropServices;
 
 namespace Aio.Reactor;
 
-/// <summary>The Linux reactor: one epoll instance and one eventfd that wakes it from other threads.</summary>
+/// <summary>The Linux reactor: one epoll instance and one eventfd that wakes it from other threads, and,
+/// where the kernel offers it, an io_uring that stream receives are handed to (see
+/// <see cref="CanReceiveThroughRing"/>). With a ring, the loop waits in the ring, and epoll is one of the
+/// things the ring waits for.</summary>
 /// <remarks>
 /// Some facts about epoll that shape this file:
 /// <list type="bullet">
@@ -107,7 +110,9 @@ internal sealed unsafe class EpollReactor : IReactor
     /// <summary>User data of cancel operations, whose own completions say nothing the loop needs.</summary>
     private const ulong CancelData = ulong.MaxValue - 1;
 
-    private readonly bool _ringAllowed;
+    /// <summary>Whether a ring may be made: asked for, on an architecture whose <c>syscall</c> is called
+    /// as the calls below assume, and not refused by the kernel already.</summary>
+    private bool _ringAllowed;
     private IoUring? _ring;
 
     /// <summary>Whether the ring is used in this run: it exists and this is its thread.</summary>
@@ -318,6 +323,9 @@ internal sealed unsafe class EpollReactor : IReactor
         if (_ringAllowed && _ring is null)
         {
             _ring = IoUring.TryCreate(RingEntries);
+
+            // One try: a kernel that refused once refuses again.
+            _ringAllowed = false;
         }
 
         _ringActive = _ring is not null && _ring.OwnerThreadId == Environment.CurrentManagedThreadId;

@@ -35,6 +35,17 @@ namespace Aio.Sockets;
 /// the socket turns edge-triggered for good (one <c>epoll_ctl</c>), so that an unread socket never keeps
 /// the loop from sleeping; from then on a receive that fills its request learns from <c>TCP_INQ</c>
 /// whether to park the next one.</para>
+/// <para>Where the loop has an io_uring (<see cref="EventLoopOptions.UseIoUring"/>, Linux 6.1 or later), a
+/// stream receive that must wait — and asks for no more than <see cref="EventLoop.RingReceiveLimit"/>
+/// bytes — is handed to the kernel instead: it completes the receive into the socket's own buffer as the
+/// bytes arrive, and the loop copies them out when it collects the completion. No readiness report, no
+/// receive call of the loop's own: in the seed's ping-pong, one system call in two goes. From the first
+/// such receive, epoll watches the socket for writability only (edge-triggered), so that no second reader
+/// sees the same bytes. A cancelled wait cancels its receive, whose bytes, if it got some first, go to the
+/// next receive. A socket closed under a waiting receive stays open in the kernel until that receive ends,
+/// so the loop looks for such sockets (<see cref="ClosedUnderRing"/>) and cancels their receives. When the
+/// loop stops, the ring gives every receive back and the waiting ones wait on epoll again: a ring is used
+/// only by the thread that created it, and the next run may be on another.</para>
 /// </remarks>
 internal sealed unsafe class SocketWaits : IoSource,
     IWaitOwner<int>, IWaitOwner<byte[]>, IWaitOwner<(Socket, EndPoint)>, IWaitOwner<SocketReceiveFromResult>
@@ -494,7 +505,7 @@ internal sealed unsafe class SocketWaits : IoSource,
     /// otherwise, or when the loop has lost its ring since, it waits for epoll to report readability.</summary>
     private unsafe void ReceiveThroughRingOrEpoll(int length)
     {
-        if (!_isStream || !Loop.CanReceiveThroughRing)
+        if (!_isStream || !Loop.CanReceiveThroughRing || length > EventLoop.RingReceiveLimit)
         {
             if (_ringMode && !_ringPending)
             {

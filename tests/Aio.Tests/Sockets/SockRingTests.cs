@@ -43,7 +43,7 @@ public sealed class SockRingTests
     }
 
     [Fact]
-    public void ALargeTransfer_ArrivesInOrder_ThroughReceivesAndReceivesInto()
+    public void ALargeTransfer_ArrivesInOrder_ThroughReceivesAndReceivesInto_AndAskingForMoreThanTheRingTakesWaitsOnEpoll()
     {
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
@@ -59,7 +59,7 @@ public sealed class SockRingTests
                 {
                     if (got.Count % 2 == 0)
                     {
-                        got.AddRange(await loop.SockRecvAsync(b, 65536));
+                        got.AddRange(await loop.SockRecvAsync(b, 4096));
                     }
                     else
                     {
@@ -72,6 +72,19 @@ public sealed class SockRingTests
                 await sending;
                 Assert.Equal(sent, got);
                 Assert.True(WaitsOf(loop, b).ReceivesThroughRing);
+
+                // More than the ring takes (EventLoop.RingReceiveLimit): the receive waits on epoll, and the
+                // next small one goes back to the ring.
+                AioTask<byte[]> large = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 65536));
+                await AsyncIO.Sleep(0.01);
+                Assert.False(WaitsOf(loop, b).ReceivesThroughRing);
+                a.Send(Pattern(3000));
+                Assert.Equal(Pattern(3000), await large);
+                AioTask<byte[]> small = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
+                await AsyncIO.Sleep(0.01);
+                Assert.True(WaitsOf(loop, b).RingReceivePending);
+                a.Send("small"u8);
+                Assert.Equal("small"u8.ToArray(), await small);
             }
         }));
     }
