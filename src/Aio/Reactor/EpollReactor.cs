@@ -121,6 +121,9 @@ internal sealed unsafe class EpollReactor : IReactor
     /// <summary>Ring operations not yet completed for good: receives, and the poll of the epoll descriptor.</summary>
     private int _ringInFlight;
 
+    /// <summary>Receives with the ring.</summary>
+    private int _ringReceives;
+
     /// <summary>Whether the ring's multishot poll of the epoll descriptor is armed.</summary>
     private bool _epollPolled;
 
@@ -136,6 +139,7 @@ internal sealed unsafe class EpollReactor : IReactor
     {
         _ring!.PrepareReceive(fd, buffer, length, userData);
         _ringInFlight++;
+        _ringReceives++;
     }
 
     /// <inheritdoc/>
@@ -143,12 +147,19 @@ internal sealed unsafe class EpollReactor : IReactor
 
     public int Poll(long timeoutNanoseconds, IReadinessSink sink)
     {
-        if (_ringActive)
+        // The ring is waited in only while it has receives: otherwise entering it would be one more
+        // system call per iteration, for an epoll-driven loop, that brings nothing.
+        if (_ringActive && (_ringReceives > 0 || _ring!.HasUnsubmitted))
         {
             return PollRing(_ring!, timeoutNanoseconds, sink);
         }
 
-        return PollEpoll(Wait(timeoutNanoseconds), sink);
+        // (epoll_wait returns at once while anything is ready.) What it reported may stay ready
+        // (level-triggered), which the ring's poll of epoll, should the next poll be the ring's, would not
+        // hear of: that one looks into epoll first.
+        int n = Wait(timeoutNanoseconds);
+        _epollBacklog = n > 0;
+        return PollEpoll(n, sink);
     }
 
     /// <summary>
@@ -205,6 +216,7 @@ internal sealed unsafe class EpollReactor : IReactor
                 continue;
             }
 
+            _ringReceives--;
             sink.OnCompletion(userData, result);
             reported++;
         }
