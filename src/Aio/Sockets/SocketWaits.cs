@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Aio.Reactor;
-using System.Runtime.InteropServices;
 using Aio.Sync;
 
 namespace Aio.Sockets;
@@ -47,7 +46,7 @@ namespace Aio.Sockets;
 /// loop stops, the ring gives every receive back and the waiting ones wait on epoll again: a ring is used
 /// only by the thread that created it, and the next run may be on another.</para>
 /// </remarks>
-internal sealed unsafe class SocketWaits : IoSource,
+internal sealed class SocketWaits : IoSource,
     IWaitOwner<int>, IWaitOwner<byte[]>, IWaitOwner<(Socket, EndPoint)>, IWaitOwner<SocketReceiveFromResult>
 {
     // What a parked node waits to do, in WaitNode.Role.
@@ -125,23 +124,11 @@ internal sealed unsafe class SocketWaits : IoSource,
     /// <summary>Whether receives go through the loop's ring: epoll then watches only writability.</summary>
     private bool _ringMode;
 
-    /// <summary>Whether a receive is with the ring: the kernel may still write into <see cref="_ringBuffer"/>.</summary>
-    private bool _ringPending;
+    /// <summary>The receive with the ring, once there was one.</summary>
+    private RingReceive? _ring;
 
-    /// <summary>Whether the pending ring receive was asked to cancel.</summary>
-    private bool _ringCancelled;
-
-    /// <summary>The record is no longer the socket's (replaced, or the loop closed): what the ring holds is
-    /// released when its receive completes.</summary>
-    private bool _ringDropped;
-
-    /// <summary>The loop's number for this record's ring receives, or -1.</summary>
-    private int _ringSlot = -1;
-
-    /// <summary>Where the ring's receives land: native memory, since the kernel writes into it after the
-    /// call that asked, and a managed array would have to stay pinned all that time.</summary>
-    private unsafe byte* _ringBuffer;
-    private int _ringBufferSize;
+    /// <summary>Whether a receive is with the ring.</summary>
+    private bool RingPending => _ring is { Pending: true };
 
     private SocketWaits(EventLoop loop, Socket socket)
         : base(loop, (int)socket.Handle)
@@ -164,7 +151,7 @@ internal sealed unsafe class SocketWaits : IoSource,
     internal bool ReceivesThroughRing => _ringMode;
 
     /// <summary>Whether the ring holds a receive of the socket; for tests.</summary>
-    internal bool RingReceivePending => _ringPending;
+    internal bool RingReceivePending => RingPending;
 
     /// <summary>Whether reads are still level-triggered (see the remarks); for tests.</summary>
     internal bool ReadsAreLevelTriggered => _levelTriggered;
@@ -224,7 +211,7 @@ internal sealed unsafe class SocketWaits : IoSource,
         if (source is SocketWaits replaced)
         {
             replaced.AbortWaiters();
-            replaced.DropRing();
+            replaced._ring?.Drop();
         }
 
         socket.Blocking = false;
@@ -249,7 +236,7 @@ internal sealed unsafe class SocketWaits : IoSource,
         }
 
         SocketError error = SocketError.WouldBlock;
-        if (Readable && !_ringPending && TryReceive(buffer.Span, out int received, out error))
+        if (Readable && !RingPending && TryReceive(buffer.Span, out int received, out error))
         {
             return new ValueTask<int>(received);
         }
@@ -278,7 +265,7 @@ internal sealed unsafe class SocketWaits : IoSource,
 
         byte[]? data = null;
         SocketError error = SocketError.WouldBlock;
-        if (Readable && !_ringPending && TryReceiveBytes(maxBytes, out data, out error))
+        if (Readable && !RingPending && TryReceiveBytes(maxBytes, out data, out error))
         {
             return new ValueTask<byte[]>(data!);
         }
@@ -435,13 +422,13 @@ internal sealed unsafe class SocketWaits : IoSource,
         }
 
         _keptForNext = null;
-        DropRing();
+        _ring?.Drop();
     }
 
     /// <summary>Ends the waits on a socket that was closed under them.</summary>
     private void AbortWaiters()
     {
-        CancelRingReceive();
+        _ring?.Cancel();
         if (_reading is { } reader)
         {
             FailWaiter(ref _reading, reader, new SocketException((int)SocketError.OperationAborted));
@@ -503,11 +490,11 @@ internal sealed unsafe class SocketWaits : IoSource,
 
     /// <summary>The receive just parked goes to the loop's ring when it has one (stream sockets only);
     /// otherwise, or when the loop has lost its ring since, it waits for epoll to report readability.</summary>
-    private unsafe void ReceiveThroughRingOrEpoll(int length)
+    private void ReceiveThroughRingOrEpoll(int length)
     {
         if (!_isStream || !Loop.CanReceiveThroughRing || length > EventLoop.RingReceiveLimit)
         {
-            if (_ringMode && !_ringPending)
+            if (_ringMode && !RingPending)
             {
                 LeaveRingMode();
             }
@@ -524,32 +511,13 @@ internal sealed unsafe class SocketWaits : IoSource,
             Loop.UpdateSource(this);
         }
 
-        if (_ringPending)
+        if (RingPending)
         {
             // A receive of a cancelled wait is still with the ring; what it gets is this one's.
             return;
         }
 
-        SubmitRingReceive(length);
-    }
-
-    private unsafe void SubmitRingReceive(int length)
-    {
-        if (_ringBufferSize < length)
-        {
-            NativeMemory.Free(_ringBuffer);
-            _ringBuffer = (byte*)NativeMemory.Alloc((nuint)length);
-            _ringBufferSize = length;
-        }
-
-        if (_ringSlot < 0)
-        {
-            _ringSlot = Loop.TakeRingSlot(this);
-        }
-
-        Loop.PrepareRingReceive(Fd, _ringBuffer, length, _ringSlot);
-        _ringPending = true;
-        _ringCancelled = false;
+        (_ring ??= new RingReceive(Loop, this)).Submit(Fd, length);
     }
 
     /// <summary>Back to epoll for reads: level-triggered, as a new record starts (see the remarks).</summary>
@@ -562,22 +530,12 @@ internal sealed unsafe class SocketWaits : IoSource,
         Loop.UpdateSource(this);
     }
 
-    /// <summary>Asks the ring to give the pending receive up (its waiter went away, or the socket closed).</summary>
-    private void CancelRingReceive()
-    {
-        if (_ringPending && !_ringCancelled)
-        {
-            _ringCancelled = true;
-            Loop.CancelRingOperation(_ringSlot);
-        }
-    }
-
     /// <summary>Whether the socket was closed while the ring holds a receive of it: the ring's reference
     /// keeps the connection open until that receive ends, so the loop looks for such sockets now and
     /// then (<see cref="EventLoop.SweepRingReceivers"/>) and cancels their receives.</summary>
     internal bool ClosedUnderRing()
     {
-        if (!_ringPending || !_handle.IsClosed)
+        if (!RingPending || !_handle.IsClosed)
         {
             return false;
         }
@@ -587,12 +545,10 @@ internal sealed unsafe class SocketWaits : IoSource,
     }
 
     /// <inheritdoc/>
-    internal override unsafe void OnCompletion(int result)
+    internal override void OnCompletion(int result)
     {
-        _ringPending = false;
-        if (_ringDropped)
+        if (!_ring!.Completed())
         {
-            ReleaseRing();
             return;
         }
 
@@ -614,7 +570,7 @@ internal sealed unsafe class SocketWaits : IoSource,
             // The waiter was cancelled after the receive was handed over: the next receive gets the bytes.
             if (result > 0)
             {
-                _keptForNext = new ReadOnlySpan<byte>(_ringBuffer, result).ToArray();
+                _keptForNext = _ring.Received(result).ToArray();
             }
 
             return;
@@ -631,7 +587,7 @@ internal sealed unsafe class SocketWaits : IoSource,
             return;
         }
 
-        var received = new ReadOnlySpan<byte>(_ringBuffer, result);
+        ReadOnlySpan<byte> received = _ring.Received(result);
         if (node.Role == ReceiveBytes)
         {
             // A receive that outlived a cancelled wait may have asked for more than this one does.
@@ -654,32 +610,6 @@ internal sealed unsafe class SocketWaits : IoSource,
 
             Filled(node, n);
             Finish(ref _reading, (WaitNode<int>)node, n);
-        }
-    }
-
-    /// <summary>The record is done with: releases its ring buffer and number, now or (while the ring still
-    /// holds a receive, which is cancelled) when that receive completes.</summary>
-    private unsafe void DropRing()
-    {
-        if (_ringPending)
-        {
-            _ringDropped = true;
-            CancelRingReceive();
-            return;
-        }
-
-        ReleaseRing();
-    }
-
-    private unsafe void ReleaseRing()
-    {
-        NativeMemory.Free(_ringBuffer);
-        _ringBuffer = null;
-        _ringBufferSize = 0;
-        if (_ringSlot >= 0)
-        {
-            Loop.ReleaseRingSlot(_ringSlot);
-            _ringSlot = -1;
         }
     }
 
@@ -1141,7 +1071,7 @@ internal sealed unsafe class SocketWaits : IoSource,
             _readBuffer = default;
 
             // The ring may still deliver bytes; they are kept for the next receive (OnCompletion).
-            CancelRingReceive();
+            _ring?.Cancel();
         }
         else
         {
