@@ -314,7 +314,7 @@ public sealed partial class EventLoop
     private int _ringSweepNext;
 
     /// <summary>How long a loop with receives in the ring sleeps at most before it looks for sockets closed
-    /// under them (see <see cref="Sockets.SocketWaits.ClosedUnderRing"/>).</summary>
+    /// under them (see <see cref="Sockets.SocketWaits.CheckClosedUnderRing"/>).</summary>
     private const long RingSweepIntervalNanoseconds = 1_000_000_000;
 
     /// <summary>Whether stream receives that must wait go to the kernel's ring in this run (see
@@ -394,7 +394,7 @@ public sealed partial class EventLoop
                 _ringSweepNext = 0;
             }
 
-            (_ringOwners[_ringSweepNext++] as Sockets.SocketWaits)?.ClosedUnderRing();
+            (_ringOwners[_ringSweepNext++] as Sockets.SocketWaits)?.CheckClosedUnderRing();
         }
     }
 

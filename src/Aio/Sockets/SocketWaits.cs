@@ -42,7 +42,7 @@ namespace Aio.Sockets;
 /// such receive, epoll watches the socket for writability only (edge-triggered), so that no second reader
 /// sees the same bytes. A cancelled wait cancels its receive, whose bytes, if it got some first, go to the
 /// next receive. A socket closed under a waiting receive stays open in the kernel until that receive ends,
-/// so the loop looks for such sockets (<see cref="ClosedUnderRing"/>) and cancels their receives. When the
+/// so the loop looks for such sockets (<see cref="CheckClosedUnderRing"/>) and cancels their receives. When the
 /// loop stops, the ring gives every receive back and the waiting ones wait on epoll again: a ring is used
 /// only by the thread that created it, and the next run may be on another.</para>
 /// </remarks>
@@ -530,18 +530,15 @@ internal sealed class SocketWaits : IoSource,
         Loop.UpdateSource(this);
     }
 
-    /// <summary>Whether the socket was closed while the ring holds a receive of it: the ring's reference
-    /// keeps the connection open until that receive ends, so the loop looks for such sockets now and
-    /// then (<see cref="EventLoop.SweepRingReceivers"/>) and cancels their receives.</summary>
-    internal bool ClosedUnderRing()
+    /// <summary>Ends the waits of a socket closed while the ring holds a receive of it, and cancels that
+    /// receive: the ring's reference keeps the connection open until it ends, so the loop looks for such
+    /// sockets now and then (<see cref="EventLoop.SweepRingReceivers"/>).</summary>
+    internal void CheckClosedUnderRing()
     {
-        if (!RingPending || !_handle.IsClosed)
+        if (RingPending && _handle.IsClosed)
         {
-            return false;
+            AbortWaiters();
         }
-
-        AbortWaiters();
-        return true;
     }
 
     /// <inheritdoc/>
