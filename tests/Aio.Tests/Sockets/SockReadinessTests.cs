@@ -29,7 +29,7 @@ public sealed class SockReadinessTests
             using (a)
             using (b)
             {
-                byte[] sent = Pattern(4096);
+                byte[] sent = TestBytes.Pattern(4096);
                 a.Send(sent);
                 await AioAssert.WaitUntil(() => b.Available == sent.Length);
 
@@ -92,7 +92,7 @@ public sealed class SockReadinessTests
                 // 64 pieces of 1 KiB, all queued at once, read while a receive waits at every poll. A receive
                 // now and then asks TCP_INQ whether more is queued; once one finds more, the rest go on at
                 // once instead of waiting for the next poll each.
-                byte[] sent = Pattern(64 * 1024);
+                byte[] sent = TestBytes.Pattern(64 * 1024);
                 AioTask<List<byte>> reader = AsyncIO.CreateTask(async () =>
                 {
                     var got = new List<byte>();
@@ -125,7 +125,7 @@ public sealed class SockReadinessTests
                 await ExchangeOneByte(loop, a, b);
                 Assert.True(WaitsOf(loop, b).ReadsAreLevelTriggered);
 
-                byte[] sent = Pattern(3000);
+                byte[] sent = TestBytes.Pattern(3000);
                 a.Send(sent);
                 await AioAssert.WaitUntil(() => b.Available == sent.Length);
 
@@ -202,7 +202,7 @@ public sealed class SockReadinessTests
             {
                 a.SendBufferSize = 16 * 1024;
                 b.ReceiveBufferSize = 16 * 1024;
-                byte[] data = Pattern(1024 * 1024);
+                byte[] data = TestBytes.Pattern(1024 * 1024);
                 AioTask sender = AsyncIO.CreateTask(async () => await loop.SockSendAllAsync(a, data));
                 await AsyncIO.Sleep(0.01);
                 Assert.False(sender.IsDone, "1 MiB cannot fit in the socket buffers: the send must wait");
@@ -330,8 +330,8 @@ public sealed class SockReadinessTests
         {
             AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(socket, 1024));
             await AsyncIO.Sleep(0);
-            peer.Send(Pattern(size, seed: i));
-            Assert.Equal(Pattern(size, seed: i), await receive);
+            peer.Send(TestBytes.Pattern(size, seed: i));
+            Assert.Equal(TestBytes.Pattern(size, seed: i), await receive);
         }
     }
 
@@ -344,16 +344,5 @@ public sealed class SockReadinessTests
         long before = loop.Iterations;
         await AsyncIO.Sleep(0.2);
         return loop.Iterations - before;
-    }
-
-    private static byte[] Pattern(int length, int seed = 0)
-    {
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++)
-        {
-            bytes[i] = (byte)((i * 31) + seed);
-        }
-
-        return bytes;
     }
 }

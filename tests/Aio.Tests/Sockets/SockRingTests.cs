@@ -25,8 +25,8 @@ public sealed class SockRingTests
                     AioTask<byte[]> receive = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
                     await AsyncIO.Sleep(0);
                     Assert.True(WaitsOf(loop, b).RingReceivePending, "the receive waits in the ring");
-                    a.Send(Pattern(1024, seed: i));
-                    Assert.Equal(Pattern(1024, seed: i), await receive);
+                    a.Send(TestBytes.Pattern(1024, seed: i));
+                    Assert.Equal(TestBytes.Pattern(1024, seed: i), await receive);
                 }
 
                 Assert.True(WaitsOf(loop, b).ReceivesThroughRing);
@@ -51,7 +51,7 @@ public sealed class SockRingTests
             using (a)
             using (b)
             {
-                byte[] sent = Pattern(1 << 20);
+                byte[] sent = TestBytes.Pattern(1 << 20);
                 Task sending = Task.Run(() => a.Send(sent));
                 var got = new List<byte>(sent.Length);
                 byte[] buffer = new byte[3000];
@@ -78,8 +78,8 @@ public sealed class SockRingTests
                 AioTask<byte[]> large = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 65536));
                 await AsyncIO.Sleep(0.01);
                 Assert.False(WaitsOf(loop, b).ReceivesThroughRing);
-                a.Send(Pattern(3000));
-                Assert.Equal(Pattern(3000), await large);
+                a.Send(TestBytes.Pattern(3000));
+                Assert.Equal(TestBytes.Pattern(3000), await large);
                 AioTask<byte[]> small = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
                 await AsyncIO.Sleep(0.01);
                 Assert.True(WaitsOf(loop, b).RingReceivePending);
@@ -138,10 +138,10 @@ public sealed class SockRingTests
                     // and they wait for the next receive. Nothing is lost either way.
                     AioTask<byte[]> first = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
                     await AsyncIO.Sleep(0);
-                    a.Send(Pattern(100, seed: i));
+                    a.Send(TestBytes.Pattern(100, seed: i));
                     first.Cancel();
                     await AioAssert.ThrowsAsync<CancelledException>(first);
-                    Assert.Equal(Pattern(100, seed: i), await loop.SockRecvAsync(b, 1024));
+                    Assert.Equal(TestBytes.Pattern(100, seed: i), await loop.SockRecvAsync(b, 1024));
                 }
 
                 AioTask<byte[]> abandoned = AsyncIO.CreateTask(async () => await loop.SockRecvAsync(b, 1024));
@@ -247,15 +247,4 @@ public sealed class SockRingTests
 
     private static SocketWaits WaitsOf(EventLoop loop, Socket socket) =>
         Assert.IsType<SocketWaits>(loop.SourceOf((int)socket.Handle));
-
-    private static byte[] Pattern(int length, int seed = 0)
-    {
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++)
-        {
-            bytes[i] = (byte)((i * 31) + seed);
-        }
-
-        return bytes;
-    }
 }
