@@ -65,7 +65,8 @@ internal abstract class IoSource
     /// <param name="ready">What became ready; an error or hang-up reports as both.</param>
     internal abstract void OnReady(IoInterest ready);
 
-    /// <summary>A ring operation of the source completed with <paramref name="result"/>.</summary>
+    /// <summary>A ring operation of the source completed with <paramref name="result"/>: what its system
+    /// call would have returned, or the negated errno.</summary>
     internal virtual void OnCompletion(int result)
     {
     }
