@@ -306,10 +306,6 @@ public sealed partial class EventLoop
     private int _freeRingSlotCount;
     private int _ringOwnerCount;
 
-    /// <summary>Receives with the ring: while there are any, the loop sleeps at most
-    /// <see cref="RingSweepIntervalNanoseconds"/> at a time.</summary>
-    private int _ringReceivesInFlight;
-
     /// <summary>Where <see cref="SweepRingReceivers"/> goes on next.</summary>
     private int _ringSweepNext;
 
@@ -357,11 +353,8 @@ public sealed partial class EventLoop
 
     /// <summary>See <see cref="IReactor.PrepareRingReceive"/>; the completion goes to the owner of
     /// <paramref name="slot"/>.</summary>
-    internal unsafe void PrepareRingReceive(int fd, byte* buffer, int length, int slot)
-    {
+    internal unsafe void PrepareRingReceive(int fd, byte* buffer, int length, int slot) =>
         _reactor.PrepareRingReceive(fd, buffer, length, (ulong)slot);
-        _ringReceivesInFlight++;
-    }
 
     /// <summary>The most a receive through the ring asks for: its bytes land in the socket's own buffer
     /// (see <see cref="Sockets.SocketWaits"/>), so a larger receive waits for epoll instead, into the
@@ -444,11 +437,7 @@ public sealed partial class EventLoop
             }
         }
 
-        public void OnCompletion(ulong userData, int result)
-        {
-            loop._ringReceivesInFlight--;
-            loop._ringOwners[(int)userData]?.OnCompletion(result);
-        }
+        public void OnCompletion(ulong userData, int result) => loop._ringOwners[(int)userData]?.OnCompletion(result);
 
         public void OnReady(ulong token, IoInterest ready)
         {

@@ -258,7 +258,9 @@ public sealed partial class EventLoop : IDisposable
             }
         }
 
-        bool ringReceivers = _ringReceivesInFlight > 0 && CanReceiveThroughRing;
+        // While receives are with the ring, the loop sleeps at most RingSweepIntervalNanoseconds at a time
+        // (none are under a test's virtual clock: see CanReceiveThroughRing).
+        bool ringReceivers = _reactor.RingReceives > 0;
         if (ringReceivers && (timeout < 0 || timeout > RingSweepIntervalNanoseconds))
         {
             timeout = RingSweepIntervalNanoseconds;

@@ -118,9 +118,6 @@ internal sealed unsafe class EpollReactor : IReactor
     /// <summary>Whether the ring is used in this run: it exists and this is its thread.</summary>
     private bool _ringActive;
 
-    /// <summary>Ring operations not yet completed for good: receives, and the poll of the epoll descriptor.</summary>
-    private int _ringInFlight;
-
     /// <summary>Receives with the ring.</summary>
     private int _ringReceives;
 
@@ -135,10 +132,12 @@ internal sealed unsafe class EpollReactor : IReactor
     public bool CanReceiveThroughRing => _ringActive;
 
     /// <inheritdoc/>
+    public int RingReceives => _ringReceives;
+
+    /// <inheritdoc/>
     public unsafe void PrepareRingReceive(int fd, byte* buffer, int length, ulong userData)
     {
         _ring!.PrepareReceive(fd, buffer, length, userData);
-        _ringInFlight++;
         _ringReceives++;
     }
 
@@ -173,7 +172,6 @@ internal sealed unsafe class EpollReactor : IReactor
         {
             ring.PreparePollMultishot(_epfd, Libc.EPOLLIN, EpollPollData);
             _epollPolled = true;
-            _ringInFlight++;
         }
 
         ring.Enter(_epollBacklog ? 0 : timeoutNanoseconds);
@@ -197,11 +195,6 @@ internal sealed unsafe class EpollReactor : IReactor
             if (userData == CancelData)
             {
                 continue;
-            }
-
-            if ((flags & IoUring.CompletionMore) == 0)
-            {
-                _ringInFlight--;
             }
 
             if (userData == EpollPollData)
@@ -239,15 +232,15 @@ internal sealed unsafe class EpollReactor : IReactor
         bool epollReady = false;
         while (true)
         {
-            ring.Enter(_ringInFlight > 0 ? -1 : 0);
+            // Until every receive and the poll of epoll (whose last completion clears _epollPolled) ended.
+            bool inFlight = _ringReceives > 0 || _epollPolled;
+            ring.Enter(inFlight ? -1 : 0);
             TakeCompletions(ring, sink, ref epollReady);
-            if (_ringInFlight == 0)
+            if (_ringReceives == 0 && !_epollPolled)
             {
                 break;
             }
         }
-
-        _epollPolled = false;
 
         // Whatever epoll reported meanwhile is still there for the next poll to find: epoll_wait does
         // not consume readiness until it is asked.

@@ -43,6 +43,9 @@ internal interface IReactor : IDisposable
     /// loop, instead of waiting for readiness.</summary>
     bool CanReceiveThroughRing { get; }
 
+    /// <summary>How many receives are with the ring, not yet collected.</summary>
+    int RingReceives { get; }
+
     /// <summary>Prepares a receive of up to <paramref name="length"/> bytes from <paramref name="fd"/> into
     /// <paramref name="buffer"/>, submitted at the next <see cref="Poll"/>; its result comes back through
     /// <see cref="IReadinessSink.OnCompletion"/> with <paramref name="userData"/>. Only while
