@@ -31,7 +31,7 @@ internal sealed unsafe class RingReceive
     internal bool Pending { get; private set; }
 
     /// <summary>Whether the pending receive was asked to cancel.</summary>
-    internal bool Cancelled { get; private set; }
+    private bool _cancelled;
 
     /// <summary>Whether the owner is done with it: what is held goes when the pending receive completes.</summary>
     private bool _dropped;
@@ -55,16 +55,16 @@ internal sealed unsafe class RingReceive
 
         _loop.PrepareRingReceive(fd, _buffer, length, _slot);
         Pending = true;
-        Cancelled = false;
+        _cancelled = false;
     }
 
     /// <summary>Asks the kernel to give the pending receive up; it completes all the same, with ECANCELED
     /// or with what it got first.</summary>
     internal void Cancel()
     {
-        if (Pending && !Cancelled)
+        if (Pending && !_cancelled)
         {
-            Cancelled = true;
+            _cancelled = true;
             _loop.CancelRingOperation(_slot);
         }
     }

@@ -460,11 +460,8 @@ internal sealed class SocketWaits : IoSource,
             return;
         }
 
-        if (_ringMode)
-        {
-            // Receives complete through the ring.
-        }
-        else if (Readable && _reading is { } reader)
+        // In ring mode receives complete through the ring (and reads are not level-triggered).
+        if (!_ringMode && Readable && _reading is { } reader)
         {
             ServeReader(reader);
         }
