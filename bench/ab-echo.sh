@@ -25,6 +25,12 @@
 # user and kernel CPU time per message (means over the windows). Raw lines go to
 # bench/results/ab-echo-<date>.jsonl, or to AB_RESULTS. Exits non-zero if a build, a server or the load
 # generator fails; every process it started is stopped first.
+#
+# AB_KERNEL_PROFILE=1 also samples the servers' CPU in the kernel (perf, Debian's linux-perf) while the
+# windows run, and prints where each server's kernel time per message goes, function by function, beside
+# the reference's: a kernel cost measured in separate runs moves with the machine's slow spells, one
+# measured in the same windows does not. A function's figure is its share of the server's kernel samples
+# times the server's kernel µs per message. The profile of a workload goes to bench/results/ too.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -37,6 +43,7 @@ WORKLOADS=${AB_WORKLOADS:-"pingpong-100x1k pingpong-1000x64"}
 PAIRS=${AB_PAIRS:-20}
 WINDOW_MS=${AB_WINDOW_MS:-1000}
 START_SECONDS=30
+KERNEL_PROFILE=${AB_KERNEL_PROFILE:-0}
 
 . "$ROOT/bench/common.sh"
 
@@ -60,13 +67,15 @@ case " $* " in
     *uvloop-*) NEEDS_UVLOOP=1 ;;
 esac
 if ! command -v gcc >/dev/null 2>&1 || ! command -v taskset >/dev/null 2>&1 || ! command -v "$PYTHON" >/dev/null 2>&1 \
-    || { [ "$NEEDS_UVLOOP" = 1 ] && ! "$PYTHON" -c 'import uvloop' >/dev/null 2>&1; }; then
+    || { [ "$NEEDS_UVLOOP" = 1 ] && ! "$PYTHON" -c 'import uvloop' >/dev/null 2>&1; } \
+    || { [ "$KERNEL_PROFILE" = 1 ] && ! command -v perf >/dev/null 2>&1; }; then
     SUDO=
     if [ "$(id -u)" -ne 0 ]; then
         SUDO=sudo
     fi
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev util-linux python3 python3-uvloop >&2
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev util-linux python3 python3-uvloop \
+        $([ "$KERNEL_PROFILE" = 1 ] && echo linux-perf) >&2
 fi
 
 # Each workload opens its connections for every server at once.
@@ -154,16 +163,31 @@ for workload in $WORKLOADS; do
         pingpong-1000x64) conns=1000 size=64 ;;
     esac
     log "== $workload: $PAIRS pairs of ${WINDOW_MS} ms windows"
+    PERF_PID=
+    if [ "$KERNEL_PROFILE" = 1 ]; then
+        # The whole server CPU, kernel side only; the report keeps the servers' own samples.
+        perf record -q -e cpu-clock:k -F 5000 -C "$SERVER_CPU" -o "$WORK/kernel-$workload.data" \
+            > "$WORK/perf-$workload.log" 2>&1 &
+        PERF_PID=$!
+    fi
     taskset -c "$LOADGEN_CPU" "$WORK/pairgen" --ports "$(IFS=,; echo "${PORTS[*]}")" \
         --server-pids "$(IFS=,; echo "${PIDS[*]}")" --conns "$conns" --size "$size" \
         --window-ms "$WINDOW_MS" --pairs "$PAIRS" > "$WORK/lines.jsonl"
+    if [ -n "$PERF_PID" ]; then
+        kill -INT "$PERF_PID"
+        wait "$PERF_PID" || true
+        perf script -i "$WORK/kernel-$workload.data" -F pid,ip,sym 2>/dev/null \
+            | awk '{ print $1, $3 }' | sort | uniq -c > "${RESULTS%.jsonl}-kernel-$workload.txt"
+    fi
     sed "s/^{/{\"workload\": \"$workload\", /" "$WORK/lines.jsonl" >> "$RESULTS"
 done
 
-"$PYTHON" - "$RESULTS" "${SPECS[@]}" <<'PY'
-import json, statistics, sys
+"$PYTHON" - "$RESULTS" "$KERNEL_PROFILE" "$(IFS=,; echo "${PIDS[*]}")" "${SPECS[@]}" <<'PY'
+import collections, json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-specs = sys.argv[2:]
+profile = sys.argv[2] == "1"
+pids = sys.argv[3].split(",")
+specs = sys.argv[4:]
 def quartiles(values):
     q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
     return q[0], statistics.median(values), q[2]
@@ -183,5 +207,29 @@ for workload in dict.fromkeys(r["workload"] for r in rows):
         print(f"| `{spec}` | {statistics.median(w['msgs_per_sec'] for w in windows):,.0f} | {mid:.3f} | "
               f"{low:.3f}–{high:.3f} | {statistics.mean(w['user_us_per_msg'] for w in windows):.3f} | "
               f"{statistics.mean(w['kernel_us_per_msg'] for w in windows):.3f} |")
+    if not profile:
+        continue
+    # "count pid symbol" lines: each server's kernel samples by function.
+    samples = {pid: collections.Counter() for pid in pids}
+    for line in open(f"{sys.argv[1][:-len('.jsonl')]}-kernel-{workload}.txt"):
+        fields = line.split()
+        if len(fields) == 3 and fields[1] in samples:
+            samples[fields[1]][fields[2]] += int(fields[0])
+    kernel = [statistics.mean(r["kernel_us_per_msg"] for r in mine if r["server"] == index)
+              for index in range(len(specs))]
+    cost = [{name: count / max(1, sum(samples[pid].values())) * kernel[index]
+             for name, count in samples[pid].items()} for index, pid in enumerate(pids)]
+    names = set()
+    for index in range(len(specs)):
+        names |= set(sorted(cost[index], key=cost[index].get, reverse=True)[:40])
+    last = len(specs) - 1
+    ranked = sorted(names, key=lambda n: abs(cost[last].get(n, 0) - cost[0].get(n, 0)), reverse=True)[:30]
+    print(f"\n#### {workload}: kernel µs per message by function (the 30 that differ most between "
+          f"`{specs[0]}` and `{specs[last]}`)\n")
+    print("| function | " + " | ".join(f"`{spec}`" for spec in specs) + " | last − first |")
+    print("|---|" + "---:|" * (len(specs) + 1))
+    for name in ranked:
+        values = [cost[index].get(name, 0.0) for index in range(len(specs))]
+        print(f"| `{name}` | " + " | ".join(f"{v:.3f}" for v in values) + f" | {values[-1] - values[0]:+.3f} |")
 PY
 log "== raw lines: $RESULTS"
