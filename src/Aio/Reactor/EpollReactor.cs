@@ -177,6 +177,15 @@ internal sealed unsafe class EpollReactor : IReactor
         ring.Enter(_epollBacklog ? 0 : timeoutNanoseconds);
         bool epollReady = _epollBacklog;
         int reported = TakeCompletions(ring, sink, ref epollReady);
+        for (int taken = reported; taken >= IoUring.DeferredWorkPerEntry; reported += taken)
+        {
+            // The kernel may have stopped at its batch of woken receives. The others are made now, in this
+            // iteration: left to the next entries, a batch each, they would come after every receive
+            // submitted meanwhile (those complete as they are submitted), and with a thousand connections
+            // some waited tens of milliseconds. An entry that does not wait is cheap.
+            ring.Enter(0);
+            taken = TakeCompletions(ring, sink, ref epollReady);
+        }
         if (epollReady)
         {
             int n = Wait(0);

@@ -33,6 +33,11 @@ internal sealed unsafe class IoUring : IDisposable
     private const uint CancelAll = 1;
     private const uint CancelAny = 4;
 
+    /// <summary>How many pieces of work deferred to the ring's thread — a woken receive, made and completed
+    /// there — the kernel runs in an entry that asks for fewer completions (<c>IO_LOCAL_TW_DEFAULT_MAX</c>
+    /// since Linux 6.13): an entry that brings this many completions may have left some behind.</summary>
+    internal const int DeferredWorkPerEntry = 20;
+
     /// <summary>A completion flag: a multishot operation stays armed and will complete again.</summary>
     internal const uint CompletionMore = 2;
 
@@ -221,6 +226,9 @@ internal sealed unsafe class IoUring : IDisposable
     /// <paramref name="timeoutNanoseconds"/> is 0 or a completion already waits, blocks until one arrives
     /// or the timeout passes (negative: no limit).
     /// </summary>
+    /// <remarks>Of the receives woken since the last entry, whose completions the kernel makes on this
+    /// thread when it is entered, it makes at most <see cref="DeferredWorkPerEntry"/> before it returns;
+    /// the others wait for the next entry.</remarks>
     internal void Enter(long timeoutNanoseconds)
     {
         uint toSubmit = _localTail - _submitted;
