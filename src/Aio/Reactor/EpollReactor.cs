@@ -186,6 +186,7 @@ internal sealed unsafe class EpollReactor : IReactor
             ring.Enter(0);
             taken = TakeCompletions(ring, sink, ref epollReady);
         }
+
         if (epollReady)
         {
             int n = Wait(0);

@@ -117,9 +117,6 @@ internal sealed unsafe class IoUring : IDisposable
     /// <summary>The thread that created the ring, the only one that may enter it.</summary>
     internal int OwnerThreadId { get; }
 
-    /// <summary>The ring's descriptor.</summary>
-    internal int Fd => _fd;
-
     /// <summary>
     /// Creates a ring of <paramref name="entries"/> submission entries owned by the calling thread, or
     /// returns null when the kernel offers none: older than 6.1, io_uring switched off

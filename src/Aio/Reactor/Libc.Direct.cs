@@ -23,24 +23,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "syscall")]
     internal static partial nint syscall6(nint number, nint arg1, nint arg2, nint arg3, nint arg4, nint arg5, nint arg6);
 
-    internal const int PROT_READ = 1;
-    internal const int PROT_WRITE = 2;
-    internal const int MAP_SHARED = 1;
-    internal const int MAP_POPULATE = 0x8000;
-    internal static readonly void* MAP_FAILED = (void*)-1;
-
     /// <summary><c>io_uring_setup</c>: one number on every architecture (the io_uring calls came after
     /// the tables were unified).</summary>
     internal const nint SysIoUringSetup = 425;
 
     /// <summary><c>io_uring_enter</c>.</summary>
     internal const nint SysIoUringEnter = 426;
-
-    [LibraryImport(Library)]
-    internal static partial void* mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
-
-    [LibraryImport(Library)]
-    internal static partial int munmap(void* address, nuint length);
 
     /// <summary><c>sendto</c>.</summary>
     internal static nint SendTo(int fd, byte* buffer, nint length, int flags, byte* address, int addressLength) =>

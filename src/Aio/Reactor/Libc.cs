@@ -39,6 +39,18 @@ internal static unsafe partial class Libc
     internal const int ETIME = 62;
     internal const int ECANCELED = 125;
 
+    internal const int PROT_READ = 1;
+    internal const int PROT_WRITE = 2;
+    internal const int MAP_SHARED = 1;
+    internal const int MAP_POPULATE = 0x8000;
+    internal static readonly void* MAP_FAILED = (void*)-1;
+
+    [LibraryImport(Library)]
+    internal static partial void* mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport(Library)]
+    internal static partial int munmap(void* address, nuint length);
+
     [LibraryImport(Library, SetLastError = true)]
     internal static partial int epoll_create1(int flags);
 
