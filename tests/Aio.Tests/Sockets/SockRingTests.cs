@@ -235,6 +235,7 @@ public sealed class SockRingTests
         // receives, their tasks and the gather take 4 to 6 iterations; a batch of 20 per iteration took
         // 17 or 18.
         const int Count = 250;
+        int before = Descriptors.Before();
         LoopTest.WithinSeconds(20, () => LoopTest.Run(async loop =>
         {
             var pairs = new (Socket A, Socket B)[Count];
@@ -278,6 +279,7 @@ public sealed class SockRingTests
                 }
             }
         }));
+        Descriptors.AssertBackTo(before);
     }
 
     [Fact]
