@@ -124,6 +124,9 @@ internal sealed unsafe class EpollReactor : IReactor
     /// <summary>Whether the ring's multishot poll of the epoll descriptor is armed.</summary>
     private bool _epollPolled;
 
+    /// <summary>Whether the ring holds operations that will still complete: receives, or the poll of epoll.</summary>
+    private bool RingOperationsInFlight => _ringReceives > 0 || _epollPolled;
+
     /// <summary>Whether the last look into epoll found descriptors ready: it may hold more (level-triggered
     /// ones stay ready), which no new wake-up of the epoll descriptor would announce.</summary>
     private bool _epollBacklog;
@@ -176,8 +179,9 @@ internal sealed unsafe class EpollReactor : IReactor
 
         ring.Enter(_epollBacklog ? 0 : timeoutNanoseconds);
         bool epollReady = _epollBacklog;
-        int reported = TakeCompletions(ring, sink, ref epollReady);
-        for (int taken = reported; taken >= IoUring.DeferredWorkPerEntry; reported += taken)
+        int taken = TakeCompletions(ring, sink, ref epollReady);
+        int reported = taken;
+        while (taken >= IoUring.DeferredWorkPerEntry)
         {
             // The kernel may have stopped at its batch of woken receives. The others are made now, in this
             // iteration: left to the next entries, a batch each, they would come after every receive
@@ -185,6 +189,7 @@ internal sealed unsafe class EpollReactor : IReactor
             // some waited tens of milliseconds. An entry that does not wait is cheap.
             ring.Enter(0);
             taken = TakeCompletions(ring, sink, ref epollReady);
+            reported += taken;
         }
 
         if (epollReady)
@@ -240,17 +245,14 @@ internal sealed unsafe class EpollReactor : IReactor
         _ringActive = false;
         ring.PrepareCancel(0, CancelData, any: true);
         bool epollReady = false;
-        while (true)
+        do
         {
-            // Until every receive and the poll of epoll (whose last completion clears _epollPolled) ended.
-            bool inFlight = _ringReceives > 0 || _epollPolled;
-            ring.Enter(inFlight ? -1 : 0);
+            // Submits the cancel, then waits until every receive and the poll of epoll (whose last
+            // completion clears _epollPolled) ended.
+            ring.Enter(RingOperationsInFlight ? -1 : 0);
             TakeCompletions(ring, sink, ref epollReady);
-            if (_ringReceives == 0 && !_epollPolled)
-            {
-                break;
-            }
         }
+        while (RingOperationsInFlight);
 
         // Whatever epoll reported meanwhile is still there for the next poll to find: epoll_wait does
         // not consume readiness until it is asked.
