@@ -262,9 +262,9 @@ public sealed class SockRingTests
                     pairs[i].A.Send(TestBytes.Pattern(64, seed: i));
                 }
 
-                long before = loop.Iterations;
+                long iterationsBefore = loop.Iterations;
                 byte[][] received = await AsyncIO.Gather(receives);
-                Assert.InRange(loop.Iterations - before, 0, 8);
+                Assert.InRange(loop.Iterations - iterationsBefore, 0, 8);
                 for (int i = 0; i < Count; i++)
                 {
                     Assert.Equal(TestBytes.Pattern(64, seed: i), received[i]);
